@@ -1,0 +1,1 @@
+"""Videodesk backend: one ASGI service for the HTTP API, Socket.IO signaling and media storage."""

@@ -1,0 +1,1 @@
+"""Cross-cutting building blocks: settings, errors, logging, security, database, limits, locks."""

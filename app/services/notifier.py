@@ -1,0 +1,57 @@
+"""The one way HTTP-side code pushes real-time events.
+
+Services depend on this small interface, never on Socket.IO. At start-up the
+socket layer installs an implementation that emits through its client manager
+(in-memory, or Redis so every worker and host receives it). Event and room
+names are the frontend's contract (signaling.md) and are written only here.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from app.core.logging import get_logger
+
+log = get_logger(__name__)
+
+
+class Emitter(Protocol):
+    async def emit(self, event: str, data: Any, room: str) -> None: ...
+
+
+class Notifier:
+    def __init__(self, emitter: Emitter | None = None) -> None:
+        self._emitter = emitter
+
+    def attach(self, emitter: Emitter) -> None:
+        self._emitter = emitter
+
+    async def emit(self, event: str, data: Any, room: str) -> None:
+        """Best effort: a push that fails is logged, never fails the HTTP request."""
+        if self._emitter is None:
+            log.debug("notifier.no_emitter", notify_event=event, room=room)
+            return
+        try:
+            await self._emitter.emit(event, data, room)
+        except Exception as exc:
+            log.warning("notifier.emit_failed", notify_event=event, room=room, error=str(exc))
+
+    # ---- the events HTTP actions cause -------------------------------------------------
+
+    async def new_notification(self, email: str, payload: dict[str, Any]) -> None:
+        await self.emit("new-notification", payload, notification_room(email))
+
+    async def meeting_data_available(self, meeting_id: str, payload: dict[str, Any]) -> None:
+        await self.emit("meeting-data-available", payload, meeting_id)
+
+    async def message_settings_updated(self, user_id: str, payload: dict[str, Any]) -> None:
+        await self.emit("message-settings-updated", payload, user_room(user_id))
+
+
+def notification_room(email: str) -> str:
+    return f"notifications-{email}"
+
+
+def user_room(user_id: str) -> str:
+    """A private room every authenticated socket of a user joins on connect."""
+    return f"user-{user_id}"

@@ -1,0 +1,37 @@
+"""Trash purge: one cycle removes what has been in the trash longer than the
+retention period, storage objects included, in batches.
+
+The scheduler only takes the lease lock and calls :func:`run_purge_cycle`;
+tests call it directly with an injected ``now``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from app.core.logging import get_logger
+from app.services.context import AppContext
+
+log = get_logger(__name__)
+
+
+@dataclass
+class PurgeReport:
+    removed: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.removed.values())
+
+
+def cutoff(ctx: AppContext, now: datetime) -> datetime:
+    return now - timedelta(days=ctx.settings.TRASH_RETENTION_DAYS)
+
+
+async def run_purge_cycle(ctx: AppContext, now: datetime) -> PurgeReport:
+    report = PurgeReport()
+    # Each area registers its purge here (meetings, uploads, users).
+    if report.total:
+        log.info("purge.cycle", **report.removed)
+    return report

@@ -1,0 +1,1 @@
+"""Socket.IO layer: connection auth from the cookie, room membership, payload models."""

@@ -1,0 +1,1 @@
+"""Factories that create real documents in the test database."""
