@@ -5,9 +5,20 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 from app.api import system
-from app.api.v1 import auth, chat, folders, forms, invites, meetings, realtime, uploads, users
+from app.api.v1 import (
+    auth,
+    chat,
+    folders,
+    forms,
+    invites,
+    meetings,
+    realtime,
+    tickets,
+    uploads,
+    users,
+)
 
-AREAS = (auth, users, folders, meetings, uploads, chat, invites, forms, realtime)
+AREAS = (auth, users, folders, meetings, uploads, chat, invites, forms, tickets, realtime)
 
 
 def include_routers(app: FastAPI) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from beanie import Document
 
-from app.models import chat, forms, meeting, system, upload, user
+from app.models import chat, forms, meeting, system, tickets, upload, user
 
 ALL_DOCUMENTS: list[type[Document]] = [
     *user.DOCUMENTS,
@@ -12,5 +12,6 @@ ALL_DOCUMENTS: list[type[Document]] = [
     *upload.DOCUMENTS,
     *chat.DOCUMENTS,
     *forms.DOCUMENTS,
+    *tickets.DOCUMENTS,
     *system.DOCUMENTS,
 ]
