@@ -1,0 +1,1 @@
+"""Real local servers and fakes that the test-suite runs against."""
