@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 
 ## Serve on :$${PORT:-4000}. With no .env: embedded MongoDB-wire server, media on disk, mail/SMS to .data/outbox.
 run: $(STAMP)
-	$(VENV)/bin/uvicorn app.main:app --host $${HOST:-127.0.0.1} --port $${PORT:-4000} --no-server-header
+	$(PY) -m app
 
 ## Lint, format check, types, then the test-suite against real local servers.
 test: $(STAMP) lint typecheck pytest

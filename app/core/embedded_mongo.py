@@ -58,15 +58,23 @@ class EmbeddedMongo:
         try:
             await asyncio.to_thread(fcntl.flock, lock_file, fcntl.LOCK_EX)
             if not await asyncio.to_thread(_port_open, self.port):
+                # An explicit (empty) config keeps SecantusDB from reading a stray
+                # secantusd.toml from the working directory or the home folder.
+                config = self.data_dir / "secantusd.toml"
+                await asyncio.to_thread(config.touch)
                 log_file = await asyncio.to_thread((self.data_dir / "mongo.log").open, "ab")
                 self._proc = await asyncio.create_subprocess_exec(
                     _executable(),
+                    "--config",
+                    str(config),
                     "--host",
                     "127.0.0.1",
                     "--port",
                     str(self.port),
                     "--storage-path",
                     str(storage),
+                    # Development data should survive a crash of the dev server too.
+                    "--sync-on-commit",
                     stdout=log_file,
                     stderr=log_file,
                     start_new_session=True,
