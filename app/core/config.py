@@ -86,6 +86,12 @@ class Settings(BaseSettings):
     RATE_LIMIT_IP_WINDOW: int = 600
     RATE_LIMIT_PUBLIC: int = 30
     RATE_LIMIT_PUBLIC_WINDOW: int = 60
+    # public lead forms (callback / demo meeting) per client IP, and signed-in
+    # submissions (site feedback, support tickets) per user
+    RATE_LIMIT_FORMS: int = 5
+    RATE_LIMIT_FORMS_WINDOW: int = 900
+    RATE_LIMIT_SUBMISSIONS: int = 20
+    RATE_LIMIT_SUBMISSIONS_WINDOW: int = 3600
 
     # --- mail -------------------------------------------------------------
     MAIL_HOST: str = ""
