@@ -86,6 +86,18 @@ class Settings(BaseSettings):
     RATE_LIMIT_IP_WINDOW: int = 600
     RATE_LIMIT_PUBLIC: int = 30
     RATE_LIMIT_PUBLIC_WINDOW: int = 60
+    # invites (/send-token, /resend-token): per sender, per client IP and per
+    # recipient within one window, plus a global daily SMS cap (bill shock).
+    RATE_LIMIT_INVITE: int = 30
+    RATE_LIMIT_INVITE_IP: int = 60
+    RATE_LIMIT_INVITE_RECIPIENT: int = 5
+    RATE_LIMIT_INVITE_WINDOW: int = 3600
+    INVITE_SMS_DAILY_CAP: int = 1000
+    # /send-friend-link (per user and per IP) and /request-demo (per IP and per email)
+    RATE_LIMIT_FRIEND_LINK: int = 10
+    RATE_LIMIT_FRIEND_LINK_WINDOW: int = 3600
+    RATE_LIMIT_DEMO_REQUEST: int = 5
+    RATE_LIMIT_DEMO_REQUEST_WINDOW: int = 3600
     # public lead forms (callback / demo meeting) per client IP, and signed-in
     # submissions (site feedback, support tickets) per user
     RATE_LIMIT_FORMS: int = 5
@@ -105,6 +117,9 @@ class Settings(BaseSettings):
     SUPPORT_TICKET_EMAIL: str = ""
     DEMO_MEETING_EMAIL: str = ""
     CALLBACK_REQUEST_EMAIL: str = ""
+    # Demo codes the frontend validates client-side (DemoCode.jsx); values of the original.
+    DEMO_CODE_KARLA: str = "7002"
+    DEMO_CODE_ANALYZER: str = "6868"
 
     # --- SMS (names spelled as in the original) ---------------------------
     TWILLIO_ACCOUNT_SID: str = ""
@@ -129,6 +144,12 @@ class Settings(BaseSettings):
     S3_PUBLIC_BASE_URL: str = ""
     S3_PRESIGN_EXPIRES: int = 7 * 24 * 3600
     MEDIA_ROOT: Path | None = None
+
+    # --- chat history / invite links ---------------------------------------
+    CHAT_MAX_MESSAGES: int = 500
+    CHAT_MAX_MESSAGE_CHARS: int = 10_000
+    # Accept the original's keyless room-link sids; switch off once old links aged out.
+    LEGACY_SID_ENABLED: bool = True
 
     # --- redis / jobs -----------------------------------------------------
     REDIS_URL: str = ""
