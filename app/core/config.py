@@ -155,6 +155,7 @@ class Settings(BaseSettings):
     REDIS_URL: str = ""
     SCHEDULER_ENABLED: bool = True
     TRASH_RETENTION_DAYS: int = 10
+    UPLOAD_SESSION_TTL_HOURS: int = 24  # staged share-code uploads (U1-U4)
     PURGE_INTERVAL_SECONDS: int = 60
     PURGE_BATCH_SIZE: int = 100
 
