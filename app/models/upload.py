@@ -1,4 +1,5 @@
-"""The ``uploads`` collection (meetings-uploads.md §2.2): share-code uploads by residents.
+"""The ``uploads`` collection (meetings-uploads.md §2.2) and the staged-upload
+sessions behind ``/upload/session`` (§4.2).
 
 Ownership is by e-mail (``upload.email == user.email``); :meth:`Upload.owned_by`
 is the one place that predicate is written.
@@ -10,6 +11,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 import pymongo
+from beanie import PydanticObjectId
 from pydantic import BaseModel, ConfigDict, Field
 from pymongo import IndexModel
 
@@ -46,6 +48,22 @@ class UploadAccess(BaseModel):
     creator: bool = False
 
 
+def normalise_email(email: str | None) -> str | None:
+    """Upload e-mails are stored trimmed and lower-cased (new data only)."""
+    if email is None:
+        return None
+    cleaned = email.strip().lower()
+    return cleaned or None
+
+
+def email_filter(email: str) -> dict[str, Any]:
+    """Match an account's uploads: rows written by the port hold the lower-cased
+    address, rows of the original hold whatever the resident typed (matched
+    exactly, as the original did)."""
+    variants = list(dict.fromkeys([email, email.strip().lower()]))
+    return {"email": {"$in": variants}}
+
+
 class Upload(TimestampedDocument):
     first_name: str | None = None
     last_name: str | None = None
@@ -71,6 +89,8 @@ class Upload(TimestampedDocument):
     class Settings:
         name = "uploads"
         indexes: ClassVar[list[Any]] = [
+            # Over all uploads, trashed ones included: a code stays reserved
+            # until its upload is permanently deleted (the original's index).
             IndexModel([("accessCode", pymongo.ASCENDING)], unique=True),
             IndexModel(
                 [
@@ -84,7 +104,71 @@ class Upload(TimestampedDocument):
 
     @classmethod
     def owned_by(cls, email: str, *conditions: dict[str, Any]) -> Any:
-        return cls.find({"$and": [{"email": email}, *conditions]})
+        return cls.find({"$and": [email_filter(email), *conditions]})
+
+    @classmethod
+    async def find_owned(cls, email: str, upload_id: PydanticObjectId) -> Upload | None:
+        found: Upload | None = await cls.owned_by(email, {"_id": upload_id}).first_or_none()
+        return found
+
+    def media_keys(self) -> list[str]:
+        """Storage keys of every image and video (``s3_key``; legacy rows: ``None``
+        here, the caller recovers keys from the URLs)."""
+        return [item.s3_key for item in [*self.images, *self.videos] if item.s3_key]
 
 
-DOCUMENTS: list[type[TimestampedDocument]] = [Upload]
+class StagedFile(UploadMedia):
+    """A file received by ``/upload/file``; ``fileIndex`` lets a retried send
+    replace its first attempt instead of adding a second copy."""
+
+    fileIndex: int | None = None
+    duration: float | None = None
+
+
+SESSION_ACTIVE = "active"
+SESSION_COMPLETED = "completed"
+
+
+class UploadSession(TimestampedDocument):
+    """A staged upload (U1–U4), shared by every worker through MongoDB.
+
+    ``expiresAt`` is the logical end of the session: after it the routes answer
+    404 and the purge job deletes the session's objects. The TTL index sits on
+    ``purgeAt`` (later), so the monitor never removes a session before the
+    sweeper had a chance to delete its objects.
+
+    ``pendingKeys`` holds the keys of objects being written right now: a crash
+    between the write and the bookkeeping still leaves the key on the session,
+    so the sweeper can remove the object. ``uploadId`` is claimed by the first
+    ``complete``; every retry inserts (or finds) the Upload with that ``_id``.
+    """
+
+    id: str = Field(alias="_id")  # type: ignore[assignment]
+    accessCode: str
+    email: str | None = None
+    userData: dict[str, Any] = Field(default_factory=dict)
+    totalImages: int = 0
+    totalVideos: int = 0
+    uploadedImages: list[StagedFile] = Field(default_factory=list)
+    uploadedVideos: list[StagedFile] = Field(default_factory=list)
+    pendingKeys: list[str] = Field(default_factory=list)
+    status: str = SESSION_ACTIVE
+    uploadId: PydanticObjectId | None = None
+    alreadyUploaded: bool | None = None
+    expiresAt: datetime
+    purgeAt: datetime
+
+    class Settings:
+        name = "uploadsessions"
+        indexes: ClassVar[list[Any]] = [
+            IndexModel([("purgeAt", pymongo.ASCENDING)], expireAfterSeconds=0),
+            IndexModel([("accessCode", pymongo.ASCENDING), ("status", pymongo.ASCENDING)]),
+            IndexModel([("status", pymongo.ASCENDING), ("expiresAt", pymongo.ASCENDING)]),
+        ]
+
+    def all_keys(self) -> list[str]:
+        staged = [item.s3_key for item in [*self.uploadedImages, *self.uploadedVideos]]
+        return [key for key in [*staged, *self.pendingKeys] if key]
+
+
+DOCUMENTS: list[type[TimestampedDocument]] = [Upload, UploadSession]
