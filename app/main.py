@@ -30,7 +30,7 @@ from app.services.mail import MailService
 from app.services.scheduler import build_scheduler
 from app.services.sms import SmsService
 from app.services.storage import build_storage
-from app.sockets.server import attach, build_socket_server
+from app.sockets.server import attach, build_socket_server, detach
 
 log = get_logger(__name__)
 
@@ -81,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
             app.state.ctx = ctx
             attach(sio, ctx)
+            stack.push_async_callback(detach, sio)
 
             if settings.SCHEDULER_ENABLED:
                 scheduler = build_scheduler(ctx)

@@ -12,6 +12,7 @@ from app.core.locks import LeaseLock
 from app.core.ratelimit import RateLimiter
 from app.services.mail import MailService
 from app.services.notifier import Notifier
+from app.services.presence import PresenceService
 from app.services.sms import SmsService
 from app.services.storage import Storage
 
@@ -27,3 +28,5 @@ class AppContext:
     lock: LeaseLock
     notifier: Notifier = field(default_factory=Notifier)
     redis: Redis | None = None
+    # Replaced by the Redis-backed service when REDIS_URL is set (app.sockets.server.attach).
+    presence: PresenceService = field(default_factory=PresenceService.in_memory)

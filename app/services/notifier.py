@@ -42,14 +42,31 @@ class Notifier:
         await self.emit("new-notification", payload, notification_room(email))
 
     async def meeting_data_available(self, meeting_id: str, payload: dict[str, Any]) -> None:
+        """Meeting data saved over HTTP: the call room hears ``meeting-data-available``
+        and a landlord still waiting on the link hears the spec's ``meeting-data-updated``."""
         await self.emit("meeting-data-available", payload, meeting_id)
+        await self.emit("meeting-data-updated", payload, admin_room(meeting_id))
 
     async def message_settings_updated(self, user_id: str, payload: dict[str, Any]) -> None:
         await self.emit("message-settings-updated", payload, user_room(user_id))
 
 
 def notification_room(email: str) -> str:
-    return f"notifications-{email}"
+    """``notifications-<email>``; e-mails are case-normalised on both sides, so an
+    upload stored as ``Bob@X`` reaches the dashboard of ``bob@x``."""
+    return f"notifications-{email.strip().lower()}"
+
+
+def admin_room(token: str) -> str:
+    """Where the landlord waiting for the resident to open the call link listens."""
+    return f"admin-{token}"
+
+
+SUPERADMIN_ROOM = "superadmin-room"
+
+
+def ticket_room(ticket_id: str) -> str:
+    return f"ticket-{ticket_id}"
 
 
 def user_room(user_id: str) -> str:
