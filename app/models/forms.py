@@ -140,4 +140,9 @@ class GeneralFeedback(TimestampedDocument):
         ]
 
 
-DOCUMENTS: list[type[TimestampedDocument]] = [Feedback, CallbackRequest, DemoMeeting, GeneralFeedback]
+DOCUMENTS: list[type[TimestampedDocument]] = [
+    Feedback,
+    CallbackRequest,
+    DemoMeeting,
+    GeneralFeedback,
+]
