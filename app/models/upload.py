@@ -107,9 +107,29 @@ class Upload(TimestampedDocument):
         return cls.find({"$and": [email_filter(email), *conditions]})
 
     @classmethod
-    async def find_owned(cls, email: str, upload_id: PydanticObjectId) -> Upload | None:
-        found: Upload | None = await cls.owned_by(email, {"_id": upload_id}).first_or_none()
-        return found
+    async def update_owned(
+        cls, email: str, upload_id: PydanticObjectId, update: dict[str, Any]
+    ) -> Upload | None:
+        """Apply ``update`` to the caller's upload atomically; ``None`` when it is
+        missing or someone else's (the caller answers 404 either way)."""
+        doc = await cls.get_pymongo_collection().find_one_and_update(
+            {"$and": [email_filter(email), {"_id": upload_id}]},
+            update,
+            return_document=pymongo.ReturnDocument.AFTER,
+        )
+        return None if doc is None else cls.model_validate(doc)
+
+    @classmethod
+    async def delete_owned(cls, email: str, upload_id: PydanticObjectId) -> Upload | None:
+        doc = await cls.get_pymongo_collection().find_one_and_delete(
+            {"$and": [email_filter(email), {"_id": upload_id}]}
+        )
+        return None if doc is None else cls.model_validate(doc)
+
+    def is_owned_by(self, email: str | None) -> bool:
+        if not email or not self.email:
+            return False
+        return self.email.strip().lower() == email.strip().lower()
 
     def media_keys(self) -> list[str]:
         """Storage keys of every image and video (``s3_key``; legacy rows: ``None``
