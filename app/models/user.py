@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar, Literal
@@ -12,6 +13,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from pymongo import IndexModel
 
 from app.models.base import TimestampedDocument, dump, utcnow
+
+
+def email_pattern(email: str) -> dict[str, str]:
+    """An anchored, escaped, case-insensitive match (``$regex`` form, which every
+    MongoDB-wire server understands, unlike a compiled pattern's flags)."""
+    return {"$regex": f"^{re.escape(email)}$", "$options": "i"}
 
 
 class Role(StrEnum):
@@ -120,6 +127,11 @@ class User(TimestampedDocument):
     otpExpiresAt: datetime | None = None
     otpAttempts: int = 0
     tokenVersion: int = 0
+    # True from /register until the first OTP verification proves the mailbox;
+    # while pending, /register may be repeated for the same e-mail (a typo or a
+    # lost code must not lock the address). Rows from the original lack the
+    # key and count as verified.
+    pendingVerification: bool = False
 
     class Settings:
         name = "users"
@@ -139,6 +151,22 @@ class User(TimestampedDocument):
     @property
     def can_sign_in(self) -> bool:
         return not self.deleted and self.status not in BLOCKED_STATUSES
+
+    @staticmethod
+    def normalise_email(email: str) -> str:
+        return email.strip().lower()
+
+    @classmethod
+    async def find_by_email(cls, email: str) -> User | None:
+        """Case-insensitive look-up: the lower-case form first (everything the
+        port writes), then an anchored, escaped regex for legacy mixed-case rows."""
+        normalised = cls.normalise_email(email)
+        if not normalised:
+            return None
+        user = await cls.find_one({"email": normalised})
+        if user is not None:
+            return user
+        return await cls.find_one({"email": email_pattern(normalised)})
 
     def public(self) -> dict[str, Any]:
         """The user as every response carries it: `_id` and profile fields, never secrets."""
