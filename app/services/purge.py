@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from app.core.logging import get_logger
 from app.services.context import AppContext
+from app.services.uploads import purge_trashed_uploads, sweep_expired_sessions
 
 log = get_logger(__name__)
 
@@ -32,6 +33,8 @@ def cutoff(ctx: AppContext, now: datetime) -> datetime:
 async def run_purge_cycle(ctx: AppContext, now: datetime) -> PurgeReport:
     report = PurgeReport()
     # Each area registers its purge here (meetings, uploads, users).
+    report.removed["uploads"] = await purge_trashed_uploads(ctx, now)
+    report.removed["upload_sessions"] = await sweep_expired_sessions(ctx, now)
     if report.total:
         log.info("purge.cycle", **report.removed)
     return report
