@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from app.core.logging import get_logger
+from app.services.accounts import purge_trashed_users
 from app.services.context import AppContext
 from app.services.uploads import purge_trashed_uploads, sweep_expired_sessions
 
@@ -33,6 +34,7 @@ def cutoff(ctx: AppContext, now: datetime) -> datetime:
 async def run_purge_cycle(ctx: AppContext, now: datetime) -> PurgeReport:
     report = PurgeReport()
     # Each area registers its purge here (meetings, uploads, users).
+    report.removed["users"] = await purge_trashed_users(ctx, cutoff(ctx, now))
     report.removed["uploads"] = await purge_trashed_uploads(ctx, now)
     report.removed["upload_sessions"] = await sweep_expired_sessions(ctx, now)
     if report.total:
