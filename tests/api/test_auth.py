@@ -59,7 +59,9 @@ async def test_register_then_verify_with_only_the_otp_signs_in(
     assert response.json() == {"success": True, "message": "OTP Sent to your email successfully"}
     assert "token" not in response.cookies
     challenge = set_cookie_headers(response, "otp_challenge")[0].lower()
-    assert "httponly" in challenge and "path=/" in challenge and "samesite=lax" in challenge
+    assert "httponly" in challenge
+    assert "path=/" in challenge
+    assert "samesite=lax" in challenge
 
     mail = await asyncio.to_thread(
         smtp.wait_for, "new.user@example.test", subject_contains="Account Verification OTP"
@@ -67,7 +69,8 @@ async def test_register_then_verify_with_only_the_otp_signs_in(
     assert mail.subject == "Videodesk - Account Verification OTP"
     otp = extract_otp(mail.text)
     assert "Your OTP verification code is: " + otp in mail.text
-    assert mail.html is not None and otp in mail.html
+    assert mail.html is not None
+    assert otp in mail.html
 
     response = await client.post("/api/v1/verify", json={"OTP": otp})
     assert response.status_code == 200, response.text
@@ -77,7 +80,8 @@ async def test_register_then_verify_with_only_the_otp_signs_in(
     user = body["user"]
     assert user["email"] == "new.user@example.test"
     assert user["role"] == "landlord"
-    assert len(user["_id"]) == 24 and "id" not in user
+    assert len(user["_id"]) == 24
+    assert "id" not in user
     assert not SECRET_KEYS & set(user)
     assert user["messageSettings"] == {
         "messageOption": "",
@@ -231,7 +235,8 @@ async def test_login_mail_failure_stores_no_code(client: httpx.AsyncClient, smtp
     )
     assert response.status_code == 500
     stored = await User.get(user.id)
-    assert stored is not None and stored.otpHash is None
+    assert stored is not None
+    assert stored.otpHash is None
 
 
 async def test_wrong_codes_lock_the_code_after_five_tries(
@@ -261,7 +266,8 @@ async def test_an_expired_code_is_refused(client: httpx.AsyncClient, smtp: SmtpS
     response = await client.post("/api/v1/verify", json={"OTP": otp})
     assert response.status_code == 401
     stored = await User.get(user.id)
-    assert stored is not None and stored.otpHash is None
+    assert stored is not None
+    assert stored.otpHash is None
 
 
 async def test_codes_are_stored_hashed(client: httpx.AsyncClient, smtp: SmtpSink) -> None:
@@ -347,7 +353,8 @@ async def test_bcrypt_hash_from_the_original_verifies_and_is_upgraded(
     await User.get_pymongo_collection().update_one({"_id": user.id}, {"$set": {"password": legacy}})
     await login(client, "legacy.user@example.test", "legacy-pass")
     stored = await User.get(user.id)
-    assert stored is not None and stored.password.startswith("$argon2")
+    assert stored is not None
+    assert stored.password.startswith("$argon2")
     otp = await mail_otp(smtp, user.email)
     response = await client.post("/api/v1/verify", json={"OTP": otp})
     assert response.status_code == 200
@@ -379,7 +386,9 @@ async def test_logout_clears_the_cookie_and_revokes_the_token(
     assert response.status_code == 200
     assert response.json() == {"success": True, "message": "Logged Out Successfully"}
     cleared = set_cookie_headers(response, "token")[0].lower()
-    assert "max-age=0" in cleared and "path=/" in cleared and "httponly" in cleared
+    assert "max-age=0" in cleared
+    assert "path=/" in cleared
+    assert "httponly" in cleared
     assert (await client.get("/api/v1/me", cookies=cookies)).status_code == 401
 
 
@@ -410,7 +419,8 @@ async def test_cookie_attributes_follow_settings(
             out = await browser.get("/api/v1/logout")
             cleared = set_cookie_headers(out, "token")[0].lower()
             for attribute in ("secure", "samesite=none", "domain=example.test", "path=/"):
-                assert attribute in token and attribute in cleared
+                assert attribute in token
+                assert attribute in cleared
 
 
 # --------------------------------------------------------------------------- resident
@@ -460,9 +470,11 @@ async def test_forgot_and_reset_password_at_the_root_path(
     url = extract_url(mail.text, "/reset-password/")
     assert url.startswith("http://localhost:3000/reset-password/")
     token = url.rsplit("/", 1)[1].rstrip(".")
-    assert len(token) == 40 and all(c in "0123456789abcdef" for c in token)
+    assert len(token) == 40
+    assert all(c in "0123456789abcdef" for c in token)
     stored = await User.get(user.id)
-    assert stored is not None and stored.resetPasswordToken == sha256_hex(token)
+    assert stored is not None
+    assert stored.resetPasswordToken == sha256_hex(token)
 
     short = await client.put(f"/reset-password/{token}", json={"password": "short"})
     assert short.status_code == 400
@@ -513,7 +525,8 @@ async def test_forgot_password_errors(client: httpx.AsyncClient, smtp: SmtpSink)
         {"success": False, "message": "Email could not be sent"},
     )
     stored = await User.get(user.id)
-    assert stored is not None and stored.resetPasswordToken is None
+    assert stored is not None
+    assert stored.resetPasswordToken is None
 
 
 async def test_change_password_revokes_other_sessions_and_keeps_this_one(
@@ -623,7 +636,8 @@ async def test_dashboard_reset_of_a_temporary_password(
         "data": "Temporary password changed successfully",
     }
     stored = await User.get(user.id)
-    assert stored is not None and stored.isTemporaryPassword is False
+    assert stored is not None
+    assert stored.isTemporaryPassword is False
 
 
 async def test_update_email(client: httpx.AsyncClient, ctx: AppContext) -> None:
@@ -636,7 +650,8 @@ async def test_update_email(client: httpx.AsyncClient, ctx: AppContext) -> None:
     assert response.status_code == 200
     assert response.json() == {"success": True, "message": None, "data": "Update successfully"}
     stored = await User.get(user.id)
-    assert stored is not None and stored.email == "changed@example.test"
+    assert stored is not None
+    assert stored.email == "changed@example.test"
     duplicate = await client.put(
         "/api/v1/user/update", json={"email": other.email.upper()}, cookies=cookies
     )
