@@ -212,6 +212,10 @@ async def test_access_code_clash_is_409_and_codes_are_generated_when_absent(
         await client.post(f"{API}/upload/session", json=resident_details(accessCode="4321"))
     ).status_code == 409
 
+    # The page builds its code with Math.floor: a JSON number is stored as its text.
+    numeric = await start(client, accessCode=7777)
+    assert numeric["data"]["accessCode"] == "7777"
+
     live = await start(client, accessCode="5555")
     assert live["data"]["accessCode"] == "5555"
     second = await client.post(f"{API}/upload/session", json=resident_details(accessCode="5555"))
