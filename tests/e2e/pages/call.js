@@ -110,6 +110,7 @@
     };
     pc.onconnectionstatechange = () => {
       state.connectionState = pc.connectionState;
+      document.getElementById("peer").textContent = `peer connection: ${pc.connectionState}`;
       log(`peer connection ${pc.connectionState}`);
     };
     pc.oniceconnectionstatechange = () => {
