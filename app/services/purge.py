@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from app.core.logging import get_logger
 from app.services.accounts import purge_trashed_users
 from app.services.context import AppContext
+from app.services.meetings import purge_trashed_meetings
 from app.services.uploads import purge_trashed_uploads, sweep_expired_sessions
 
 log = get_logger(__name__)
@@ -35,6 +36,7 @@ async def run_purge_cycle(ctx: AppContext, now: datetime) -> PurgeReport:
     report = PurgeReport()
     # Each area registers its purge here (meetings, uploads, users).
     report.removed["users"] = await purge_trashed_users(ctx, cutoff(ctx, now))
+    report.removed["meetings"] = await purge_trashed_meetings(ctx, now)
     report.removed["uploads"] = await purge_trashed_uploads(ctx, now)
     report.removed["upload_sessions"] = await sweep_expired_sessions(ctx, now)
     if report.total:
