@@ -141,8 +141,12 @@ class SupportTicket(TimestampedDocument):
 
     @staticmethod
     def staff_filter(company_id: PydanticObjectId | None, *, scoped: bool) -> dict[str, Any]:
-        """Non-deleted tickets; a company-scoped caller sees only its company's."""
+        """Non-deleted tickets; a company-scoped caller sees only its company's
+        (and nothing at all without a company: ``companyId: null`` would match
+        every ticket of company-less users)."""
         if scoped:
+            if company_id is None:
+                return {"deleted": False, "companyId": {"$in": []}}
             return {"deleted": False, "companyId": company_id}
         return {"deleted": False}
 
