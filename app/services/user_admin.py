@@ -285,6 +285,17 @@ def _activity_level(days: int | None) -> str:
     return "Inactive"
 
 
+def _sum_sizes(array: str) -> dict[str, Any]:
+    """Sum of the items' ``size`` (missing sizes count 0), as an expression."""
+    return {
+        "$reduce": {
+            "input": {"$ifNull": [array, []]},
+            "initialValue": 0,
+            "in": {"$add": ["$$value", {"$ifNull": ["$$this.size", 0]}]},
+        }
+    }
+
+
 async def _meeting_totals(match: dict[str, Any]) -> dict[str, Any]:
     """Sums over the matched meetings in one aggregation."""
     pipeline: list[dict[str, Any]] = [
@@ -296,12 +307,7 @@ async def _meeting_totals(match: dict[str, Any]) -> dict[str, Any]:
                 "recordings": {"$size": {"$ifNull": ["$recordings", []]}},
                 "screenshots": {"$size": {"$ifNull": ["$screenshots", []]}},
                 "access": {"$ifNull": ["$total_access_count", 0]},
-                "bytes": {
-                    "$add": [
-                        {"$sum": {"$ifNull": ["$recordings.size", []]}},
-                        {"$sum": {"$ifNull": ["$screenshots.size", []]}},
-                    ]
-                },
+                "bytes": {"$add": [_sum_sizes("$recordings"), _sum_sizes("$screenshots")]},
             }
         },
         {
@@ -340,8 +346,8 @@ async def _upload_totals(match: dict[str, Any]) -> dict[str, Any]:
                 "images": {"$size": {"$ifNull": ["$images", []]}},
                 "videos": {"$size": {"$ifNull": ["$videos", []]}},
                 "access": {"$ifNull": ["$total_access_count", 0]},
-                "imageBytes": {"$sum": {"$ifNull": ["$images.size", []]}},
-                "videoBytes": {"$sum": {"$ifNull": ["$videos.size", []]}},
+                "imageBytes": _sum_sizes("$images"),
+                "videoBytes": _sum_sizes("$videos"),
                 "sizedImages": {
                     "$size": {
                         "$filter": {
