@@ -93,14 +93,14 @@ async def _cleanup(rt: Realtime, sid: str, state: SocketState, reason: str) -> N
             await rt.to_room("user-disconnected", room, skip_sid=sid)
     for token in list(state.waiting_tokens):
         await rt.presence.admin_stopped_waiting(token, sid)
-    for ticket_id in list(state.tickets):
-        await rt.presence.leave_ticket(ticket_id, sid)
+    for ticket_ref, ticket_oid in list(state.tickets.items()):
+        await rt.presence.leave_ticket(ticket_oid, sid)
         if state.user is not None:
             await rt.to_room(
                 "user-left-ticket",
-                ticket_room(ticket_id),
+                ticket_room(ticket_oid),
                 {
-                    "ticketId": ticket_id,
+                    "ticketId": ticket_ref,
                     "userId": state.user.user_id,
                     "userEmail": state.user.email,
                     "userRole": state.user.role,

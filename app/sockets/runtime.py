@@ -36,7 +36,8 @@ class SocketState:
     # Call rooms in join order; the last one is "the" call room for room-less events.
     call_rooms: list[str] = field(default_factory=list)
     waiting_tokens: set[str] = field(default_factory=set)
-    tickets: set[str] = field(default_factory=set)
+    # Ticket chats joined: the client's ticket reference → the ticket's _id (hex).
+    tickets: dict[str, str] = field(default_factory=dict)
     online: bool = False
 
     @property
