@@ -660,3 +660,18 @@ async def test_update_email(client: httpx.AsyncClient, ctx: AppContext) -> None:
         {"success": False, "message": "Duplicate email Entered"},
     )
     assert (await client.put("/api/v1/user/update", json={"email": "x@y.z"})).status_code == 401
+
+
+async def test_legacy_secrets_never_reach_the_client(
+    client: httpx.AsyncClient, ctx: AppContext
+) -> None:
+    user = await make_user(email="old-row@example.test")
+    await User.get_pymongo_collection().update_one(
+        {"_id": user.id},
+        {"$set": {"OTP": "4821", "__v": 0, "resetPasswordToken": "abc", "folders": []}},
+    )
+    response = await client.get("/api/v1/me", cookies=cookies_for(ctx, user))
+    assert response.status_code == 200
+    body = response.text
+    assert "4821" not in body
+    assert not SECRET_KEYS & set(response.json()["user"])
