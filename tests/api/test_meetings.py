@@ -363,7 +363,9 @@ async def test_oversize_screenshot_is_413_before_any_upload(
 async def test_storage_down_is_502_and_nothing_saved(
     settings_factory: Callable[..., Settings],
 ) -> None:
-    settings = settings_factory(S3_ENDPOINT_URL="http://127.0.0.1:9", S3_MAX_RETRIES=1)
+    settings = settings_factory(
+        S3_ENDPOINT_URL="http://127.0.0.1:9", S3_MAX_RETRIES=1, S3_CONNECTION_TIMEOUT=300
+    )
     async with running_app(settings) as app:
         ctx: AppContext = app.state.ctx
         user = await make_user(email="down@example.test")
