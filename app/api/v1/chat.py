@@ -10,7 +10,7 @@ the original's auth middleware ran before the controller.
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Any, ClassVar
 
 from fastapi import APIRouter, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -28,23 +28,27 @@ from app.services.chat import ChatMessageIn
 
 log = get_logger(__name__)
 
-# The original's 500 text per handler (its catch-all branches).
-_FAILURE_TEXT = {
-    "list_chat_sessions": "Failed to fetch chat sessions",
-    "save_chat_session": "Failed to save chat session",
-    "get_chat_session": "Failed to fetch chat session",
-    "delete_chat_session": "Failed to delete chat session",
-    "update_chat_session_title": "Failed to update chat session title",
-    "update_message_feedback": "Failed to update message feedback",
-}
-
 
 class SwappedErrorRoute(APIRoute):
-    """Renders this router's errors in the swapped envelope (``message: null``)."""
+    """Renders a route's errors in the swapped envelope (``message: null``).
+
+    Also used by ``POST /request-demo`` (invites), whose controller in the
+    original answered the same way. ``failure_texts`` maps an endpoint name
+    to the original's text for unexpected (500) failures.
+    """
+
+    failure_texts: ClassVar[dict[str, str]] = {
+        "list_chat_sessions": "Failed to fetch chat sessions",
+        "save_chat_session": "Failed to save chat session",
+        "get_chat_session": "Failed to fetch chat session",
+        "delete_chat_session": "Failed to delete chat session",
+        "update_chat_session_title": "Failed to update chat session title",
+        "update_message_feedback": "Failed to update message feedback",
+    }
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
-        failure_text = _FAILURE_TEXT.get(self.name, "Internal Server Error")
+        failure_text = self.failure_texts.get(self.name, "Internal Server Error")
 
         async def swapped_errors(request: Request) -> Response:
             try:
@@ -56,7 +60,7 @@ class SwappedErrorRoute(APIRoute):
             except RequestValidationError as exc:
                 return swapped(400, False, None, validation_message(exc))
             except Exception:
-                log.exception("chat.unexpected_error", route=self.name)
+                log.exception("api.unexpected_error", route=self.name)
                 return swapped(500, False, None, failure_text)
 
         return swapped_errors
