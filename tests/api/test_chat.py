@@ -53,23 +53,21 @@ async def landlord(ctx: AppContext) -> tuple[Any, dict[str, str]]:
 # --- authentication -------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("method", "path"),
-    [
-        ("GET", "/api/v1/chat/sessions"),
-        ("POST", "/api/v1/chat/sessions"),
-        ("GET", "/api/v1/chat/sessions/s1"),
-        ("DELETE", "/api/v1/chat/sessions/s1"),
-        ("PUT", "/api/v1/chat/sessions/s1/title"),
-        ("PUT", "/api/v1/chat/sessions/s1/messages/1/feedback"),
-    ],
-)
-async def test_every_chat_route_requires_sign_in(
-    client: httpx.AsyncClient, method: str, path: str
-) -> None:
-    response = await client.request(method, path, json={})
-    assert response.status_code == 401
-    assert response.json() == {"success": False, "message": "Unauthorize user"}
+CHAT_ROUTES = [
+    ("GET", "/api/v1/chat/sessions"),
+    ("POST", "/api/v1/chat/sessions"),
+    ("GET", "/api/v1/chat/sessions/s1"),
+    ("DELETE", "/api/v1/chat/sessions/s1"),
+    ("PUT", "/api/v1/chat/sessions/s1/title"),
+    ("PUT", "/api/v1/chat/sessions/s1/messages/1/feedback"),
+]
+
+
+async def test_every_chat_route_requires_sign_in(client: httpx.AsyncClient) -> None:
+    for method, path in CHAT_ROUTES:
+        response = await client.request(method, path, json={})
+        assert response.status_code == 401, path
+        assert response.json() == {"success": False, "message": "Unauthorize user"}
 
 
 # --- list -----------------------------------------------------------------
@@ -220,24 +218,22 @@ async def test_same_session_id_for_two_users_are_two_conversations(
     assert mine.title == "Mine"
 
 
-@pytest.mark.parametrize(
-    "overrides",
-    [
+async def test_save_without_required_fields_is_400(
+    client: httpx.AsyncClient, landlord: tuple[Any, dict[str, str]]
+) -> None:
+    _, cookies = landlord
+    missing: list[dict[str, Any]] = [
         {"sessionId": None},
         {"sessionId": ""},
         {"preview": None},
         {"preview": ""},
         {"messages": None},
-    ],
-)
-async def test_save_without_required_fields_is_400(
-    client: httpx.AsyncClient, landlord: tuple[Any, dict[str, str]], overrides: dict[str, Any]
-) -> None:
-    _, cookies = landlord
-    body = {k: v for k, v in new_session_body(**overrides).items() if v is not None}
-    response = await client.post("/api/v1/chat/sessions", json=body, cookies=cookies)
-    assert response.status_code == 400
-    assert response.json() == fail("Missing required fields")
+    ]
+    for overrides in missing:
+        body = {k: v for k, v in new_session_body(**overrides).items() if v is not None}
+        response = await client.post("/api/v1/chat/sessions", json=body, cookies=cookies)
+        assert response.status_code == 400
+        assert response.json() == fail("Missing required fields")
     assert await ChatHistory.count() == 0
 
 
@@ -253,29 +249,27 @@ async def test_new_session_without_title_is_400(
     assert await ChatHistory.count() == 0
 
 
-@pytest.mark.parametrize(
-    "overrides",
-    [
+async def test_malformed_input_is_a_swapped_400_and_nothing_is_saved(
+    client: httpx.AsyncClient, landlord: tuple[Any, dict[str, str]]
+) -> None:
+    _, cookies = landlord
+    malformed: list[dict[str, Any]] = [
         {"sessionId": {"$ne": None}},
         {"messages": [{"id": 1, "type": "system", "text": "x"}]},
         {"messages": [{"id": "abc", "type": "user", "text": "x"}]},
         {"messages": [{"id": 1, "type": "user"}]},
         {"messages": [{"id": 1, "type": "user", "text": "x", "feedback": "meh"}]},
         {"messages": "not a list"},
-    ],
-)
-async def test_malformed_input_is_a_swapped_400_and_nothing_is_saved(
-    client: httpx.AsyncClient, landlord: tuple[Any, dict[str, str]], overrides: dict[str, Any]
-) -> None:
-    _, cookies = landlord
-    response = await client.post(
-        "/api/v1/chat/sessions", json=new_session_body(**overrides), cookies=cookies
-    )
-    assert response.status_code == 400
-    body = response.json()
-    assert body["success"] is False
-    assert body["message"] is None
-    assert body["data"].startswith("Invalid")
+    ]
+    for overrides in malformed:
+        response = await client.post(
+            "/api/v1/chat/sessions", json=new_session_body(**overrides), cookies=cookies
+        )
+        assert response.status_code == 400, overrides
+        body = response.json()
+        assert body["success"] is False
+        assert body["message"] is None
+        assert body["data"].startswith("Invalid")
     assert await ChatHistory.count() == 0
 
 
@@ -421,20 +415,20 @@ async def test_update_title(
     assert stored.title == "New title"
 
 
-@pytest.mark.parametrize("payload", [{}, {"title": ""}, None])
 async def test_update_title_without_title_is_400(
-    client: httpx.AsyncClient, landlord: tuple[Any, dict[str, str]], payload: Any
+    client: httpx.AsyncClient, landlord: tuple[Any, dict[str, str]]
 ) -> None:
     user, cookies = landlord
     await make_chat(user, session_id="sess-1")
-    if payload is None:
-        response = await client.put("/api/v1/chat/sessions/sess-1/title", cookies=cookies)
-    else:
-        response = await client.put(
-            "/api/v1/chat/sessions/sess-1/title", json=payload, cookies=cookies
-        )
-    assert response.status_code == 400
-    assert response.json() == fail("Session ID and title are required")
+    for payload in ({}, {"title": ""}, None):
+        if payload is None:
+            response = await client.put("/api/v1/chat/sessions/sess-1/title", cookies=cookies)
+        else:
+            response = await client.put(
+                "/api/v1/chat/sessions/sess-1/title", json=payload, cookies=cookies
+            )
+        assert response.status_code == 400
+        assert response.json() == fail("Session ID and title are required")
 
 
 # --- feedback ---------------------------------------------------------------
@@ -463,31 +457,31 @@ async def test_message_feedback_is_stored(
     assert [m.feedback for m in stored.messages] == [None, "thumbsDown", None]
 
 
-@pytest.mark.parametrize("value", [None, "meh", 1, "THUMBSUP"])
 async def test_invalid_feedback_value_is_400(
-    client: httpx.AsyncClient, landlord: tuple[Any, dict[str, str]], value: Any
+    client: httpx.AsyncClient, landlord: tuple[Any, dict[str, str]]
 ) -> None:
     user, cookies = landlord
     await make_chat(user, session_id="sess-1")
-    response = await client.put(
-        "/api/v1/chat/sessions/sess-1/messages/1/feedback",
-        json={"feedback": value},
-        cookies=cookies,
-    )
-    assert response.status_code == 400
-    assert response.json() == fail("Invalid feedback value")
+    for value in (None, "meh", 1, "THUMBSUP"):
+        response = await client.put(
+            "/api/v1/chat/sessions/sess-1/messages/1/feedback",
+            json={"feedback": value},
+            cookies=cookies,
+        )
+        assert response.status_code == 400
+        assert response.json() == fail("Invalid feedback value")
 
 
-@pytest.mark.parametrize("message_id", ["99", "abc", "1.5"])
 async def test_unknown_message_is_404(
-    client: httpx.AsyncClient, landlord: tuple[Any, dict[str, str]], message_id: str
+    client: httpx.AsyncClient, landlord: tuple[Any, dict[str, str]]
 ) -> None:
     user, cookies = landlord
     await make_chat(user, session_id="sess-1")
-    response = await client.put(
-        f"/api/v1/chat/sessions/sess-1/messages/{message_id}/feedback",
-        json={"feedback": "thumbsUp"},
-        cookies=cookies,
-    )
-    assert response.status_code == 404
-    assert response.json() == fail("Message not found")
+    for message_id in ("99", "abc", "1.5"):
+        response = await client.put(
+            f"/api/v1/chat/sessions/sess-1/messages/{message_id}/feedback",
+            json={"feedback": "thumbsUp"},
+            cookies=cookies,
+        )
+        assert response.status_code == 404
+        assert response.json() == fail("Message not found")
