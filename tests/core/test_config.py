@@ -89,3 +89,14 @@ def test_part_size_below_s3_minimum_is_refused() -> None:
 def test_invalid_max_file_size_is_refused() -> None:
     with pytest.raises(ValidationError, match="invalid size"):
         make(MAX_FILE_SIZE="huge")
+
+
+def test_env_example_documents_every_setting() -> None:
+    example = (Path(__file__).resolve().parents[2] / ".env.example").read_text()
+    documented = {
+        line.split("=", 1)[0].strip()
+        for line in example.splitlines()
+        if "=" in line and not line.lstrip().startswith("#")
+    }
+    missing = sorted(set(Settings.model_fields) - documented)
+    assert missing == []
