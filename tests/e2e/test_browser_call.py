@@ -225,9 +225,13 @@ async def _journey(
     assert landlord_state["remoteStreamId"] == resident_state["localStreamId"]
 
     picture = await resident.evaluate("app.sampleRemote()")
+    (artifacts_dir / "resident-picture.json").write_text(json.dumps(picture))
     assert picture["width"] > 0
     assert picture["height"] > 0
-    assert picture["distinctColours"] > 4, picture  # a camera picture, not a flat frame
+    # A camera picture (the fake device draws a clock and a moving shape on green), not a
+    # black or flat frame.
+    assert picture["distinctColours"] > 4, picture
+    assert picture["meanBrightness"] > 10, picture
 
     await landlord.screenshot(path=artifacts_dir / "landlord-call.png")
     await resident.screenshot(path=artifacts_dir / "resident-call.png")
