@@ -7,39 +7,13 @@ directly, so FastAPI's generic encoder never re-walks large documents.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
 from typing import Any
 
-import orjson
-from bson import ObjectId
-from pydantic import BaseModel
 from starlette.responses import JSONResponse
 
-_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS
+from app.core.jsonenc import dumps, iso
 
-
-def iso(value: datetime) -> str:
-    if value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
-    return value.isoformat(timespec="milliseconds") + "Z"
-
-
-def _default(value: Any) -> Any:
-    if isinstance(value, ObjectId):
-        return str(value)
-    if isinstance(value, datetime):
-        return iso(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, BaseModel):
-        return value.model_dump(by_alias=True)
-    if isinstance(value, set | frozenset):
-        return list(value)
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
-
-
-def dumps(content: Any) -> bytes:
-    return orjson.dumps(content, default=_default, option=_OPTIONS)
+__all__ = ["AppJSONResponse", "dumps", "iso", "ok", "swapped"]
 
 
 class AppJSONResponse(JSONResponse):

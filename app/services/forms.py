@@ -27,6 +27,7 @@ from bson.errors import InvalidId
 from pymongo.errors import DuplicateKeyError
 
 from app.core.errors import BadRequest, Forbidden, NotFound
+from app.core.jsonenc import iso
 from app.core.logging import get_logger
 from app.core.ratelimit import Limit
 from app.models.base import dump, utcnow
@@ -113,7 +114,7 @@ def as_aware(value: datetime) -> datetime:
 
 def iso_utc(moment: datetime) -> str:
     """``2025-08-27T10:11:12.345Z``, the way JavaScript's ``toISOString`` writes it."""
-    return as_aware(moment).astimezone(UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
+    return iso(as_aware(moment))
 
 
 def clean_line(value: Any, limit: int = MAX_LINE) -> str:

@@ -8,13 +8,9 @@ names are the frontend's contract (signaling.md) and are written only here.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
-import orjson
-from bson import ObjectId
-from pydantic import BaseModel
-
+from app.core.jsonenc import json_safe
 from app.core.logging import get_logger
 
 log = get_logger(__name__)
@@ -77,32 +73,3 @@ def ticket_room(ticket_id: str) -> str:
 def user_room(user_id: str) -> str:
     """A private room every authenticated socket of a user joins on connect."""
     return f"user-{user_id}"
-
-
-def _encode(value: Any) -> Any:
-    if isinstance(value, ObjectId):
-        return str(value)
-    if isinstance(value, datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(UTC).replace(tzinfo=None)
-        return value.isoformat(timespec="milliseconds") + "Z"
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, BaseModel):
-        return value.model_dump(by_alias=True)
-    if isinstance(value, set | frozenset):
-        return list(value)
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
-
-
-def json_safe(data: Any) -> Any:
-    """Payloads as the HTTP API renders them (24-hex ids, ISO dates with ms and
-    ``Z``): services hand over documents with ObjectIds and datetimes, which the
-    Socket.IO JSON encoder would refuse."""
-    return orjson.loads(
-        orjson.dumps(
-            data,
-            default=_encode,
-            option=orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS,
-        )
-    )

@@ -23,13 +23,13 @@ import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from app.core.errors import ResponseBody
+from app.core.jsonenc import iso_from_epoch
 from app.core.logging import get_logger
 
 log = get_logger(__name__)
@@ -54,8 +54,7 @@ def ticket_set(ticket_id: str) -> str:
 
 def iso_ms(epoch_seconds: float) -> str:
     """``JSON.stringify(new Date())`` style: milliseconds and ``Z``."""
-    moment = datetime.fromtimestamp(epoch_seconds, UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return iso_from_epoch(epoch_seconds)
 
 
 Record = dict[str, Any]

@@ -53,6 +53,7 @@ from app.core.errors import (
     ServiceUnavailable,
     TooManyRequests,
 )
+from app.core.jsonenc import iso
 from app.core.logging import get_logger
 from app.core.ratelimit import Limit
 from app.models.base import dump, utcnow
@@ -200,11 +201,6 @@ class UploadSearch(BaseModel):
 def _aware(value: datetime) -> datetime:
     # The client runs with tz_aware=False: stored dates come back naive UTC.
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
-def _iso(value: datetime) -> str:
-    value = _aware(value).astimezone(UTC).replace(tzinfo=None)
-    return value.isoformat(timespec="milliseconds") + "Z"
 
 
 def _object_id(value: str) -> PydanticObjectId:
@@ -727,7 +723,7 @@ async def mark_sent(ctx: AppContext, code: str, ip: str, *, now: datetime | None
         {
             "_id": str(upload.id),
             "accessCode": upload.accessCode,
-            "firstAccessedAt": _iso(now),
+            "firstAccessedAt": iso(now),
             "message": NOTIFICATION_MESSAGE,
         },
     )
