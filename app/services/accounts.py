@@ -58,6 +58,7 @@ from app.core.security import (
 )
 from app.models.base import utcnow
 from app.models.user import SELF_REGISTRATION_ROLES, Role, User
+from app.services.chat import delete_all_for_user as delete_all_chats_for_user
 from app.services.context import AppContext
 from app.services.mail import MailError, render
 from app.services.profile import owned_image_key
@@ -596,6 +597,19 @@ async def update_email(ctx: AppContext, user: User, email: str | None) -> None:
 # --------------------------------------------------------------------------- purge
 
 
+async def erase_user_leftovers(
+    ctx: AppContext, user_id: PydanticObjectId, branding_urls: list[str | None]
+) -> None:
+    """What goes with a deleted account: its branding images and chatbot history.
+
+    Meetings and uploads stay (as in the original) and follow their own trash.
+    """
+    keys = [k for k in (owned_image_key(ctx, str(user_id), u) for u in branding_urls) if k]
+    if keys:
+        await ctx.storage.delete_many(keys)
+    await delete_all_chats_for_user(user_id)
+
+
 async def purge_trashed_users(ctx: AppContext, before: datetime) -> int:
     """Hard-delete users trashed before ``before`` and their branding images.
 
@@ -614,10 +628,11 @@ async def purge_trashed_users(ctx: AppContext, before: datetime) -> int:
         if deleted.deleted_count:
             removed += 1
             info = row.get("landlordInfo") or {}
-            urls = [row.get("logo"), info.get("landlordLogo"), info.get("officerImage")]
-            keys = [k for k in (owned_image_key(ctx, str(row["_id"]), u) for u in urls) if k]
-            if keys:
-                await ctx.storage.delete_many(keys)
+            await erase_user_leftovers(
+                ctx,
+                row["_id"],
+                [row.get("logo"), info.get("landlordLogo"), info.get("officerImage")],
+            )
     if removed:
         log.info("accounts.users_purged", count=removed)
     return removed

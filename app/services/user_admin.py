@@ -39,7 +39,7 @@ from app.models.user import (
     UserStatus,
     email_pattern,
 )
-from app.services.accounts import as_utc, is_valid_email, normalise_email
+from app.services.accounts import as_utc, erase_user_leftovers, is_valid_email, normalise_email
 from app.services.context import AppContext
 
 log = get_logger(__name__)
@@ -176,12 +176,12 @@ async def delete_user_permanently(ctx: AppContext, actor: User, user_id: str) ->
     if not target.deleted:
         raise BadRequest("User must be in trash before permanent deletion.")
     await User.get_pymongo_collection().delete_one({"_id": target.id, "deleted": True})
-    from app.services.profile import owned_image_key
-
-    urls = [target.logo, target.landlordInfo.landlordLogo, target.landlordInfo.officerImage]
-    keys = [k for k in (owned_image_key(ctx, str(target.id), u) for u in urls) if k]
-    if keys:
-        await ctx.storage.delete_many(keys)
+    assert target.id is not None  # loaded from the database
+    await erase_user_leftovers(
+        ctx,
+        target.id,
+        [target.logo, target.landlordInfo.landlordLogo, target.landlordInfo.officerImage],
+    )
     log.info("user_admin.deleted", actor=str(actor.id), target=str(target.id))
     return str(target.id)
 

@@ -8,9 +8,11 @@ import httpx
 from bson import ObjectId
 
 from app.models.base import utcnow
+from app.models.chat import ChatHistory
 from app.models.upload import Upload
 from app.models.user import Role, User, UserStatus
 from app.services.context import AppContext
+from tests.factories.chat import make_chat
 from tests.factories.meetings import make_meeting
 from tests.factories.users import cookies_for, make_user
 
@@ -98,6 +100,8 @@ async def test_trash_restore_and_permanent_delete(
     target = await make_user()
     target_cookies = cookies_for(ctx, target)
     tid = str(target.id)
+    await make_chat(target)
+    bystander_chat = await make_chat(admin)
 
     early = await client.delete(f"/api/v1/users/permanent/{tid}", cookies=cookies)
     assert (early.status_code, early.json()["message"]) == (
@@ -132,6 +136,9 @@ async def test_trash_restore_and_permanent_delete(
         "data": "User permanently deleted",
     }
     assert await User.get(target.id) is None
+    # The account's chatbot history goes with it; other users' stays.
+    assert await ChatHistory.find({"userId": target.id}).count() == 0
+    assert await ChatHistory.get(bystander_chat.id) is not None
 
     own = await client.delete(f"/api/v1/users/{admin.id}", cookies=cookies)
     assert (own.status_code, own.json()["message"]) == (400, "You cannot delete your own account.")

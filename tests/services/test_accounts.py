@@ -7,10 +7,12 @@ from datetime import timedelta
 from typing import Any
 
 from app.models.base import utcnow
+from app.models.chat import ChatHistory
 from app.models.user import User
 from app.services import accounts
 from app.services.context import AppContext
 from app.services.purge import run_purge_cycle
+from tests.factories.chat import make_chat
 from tests.factories.users import make_user, token_for
 
 
@@ -39,12 +41,16 @@ async def test_purge_removes_users_trashed_longer_than_retention(ctx: AppContext
     await User.get_pymongo_collection().update_one({"_id": old.id}, {"$set": {"logo": stored.url}})
     recent = await make_user(deleted=True, deletedAt=now - timedelta(days=1))
     active = await make_user()
+    await make_chat(old)
+    kept_chat = await make_chat(recent)
 
     report = await run_purge_cycle(ctx, now)
     assert report.removed["users"] == 1
     assert await User.get(old.id) is None
     assert await User.get(recent.id) is not None
     assert await User.get(active.id) is not None
+    assert await ChatHistory.find({"userId": old.id}).count() == 0
+    assert await ChatHistory.get(kept_chat.id) is not None
     assert not s3.list_objects_v2(Bucket=ctx.settings.S3_BUCKET_NAME, Prefix=key).get("KeyCount")
 
 
