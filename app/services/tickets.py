@@ -40,6 +40,7 @@ from typing import Any
 
 from beanie import PydanticObjectId, SortDirection
 from bson import ObjectId
+from pydantic import BaseModel, ConfigDict
 
 from app.core.errors import AppError, BadRequest, NotFound
 from app.core.logging import get_logger
@@ -550,33 +551,38 @@ async def delete_attachment(
 # --------------------------------------------------------------------------- staff routes
 
 
+class StaffListFilters(BaseModel):
+    """Query parameters of the staff ticket lists (names as the frontend sends them)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    page: int | None = None
+    limit: int | None = None
+    status: str | None = None
+    category: str | None = None
+    priority: str | None = None
+    assignedTo: str | None = None
+    companyId: str | None = None
+    sortBy: str | None = None
+    sortOrder: str | None = None
+
+
 async def staff_list(
-    user: User,
-    *,
-    page: int | None,
-    limit: int | None,
-    default_limit: int,
-    status: str | None,
-    category: str | None,
-    priority: str | None,
-    assigned_to: str | None,
-    company_id: str | None,
-    sort_by: str | None,
-    sort_order: str | None,
+    user: User, filters: StaffListFilters, *, default_limit: int
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     conditions = _list_conditions(
-        status=status,
-        category=category,
-        priority=priority,
-        assigned_to=assigned_to,
-        company_id=company_id,
+        status=filters.status,
+        category=filters.category,
+        priority=filters.priority,
+        assigned_to=filters.assignedTo,
+        company_id=filters.companyId,
     )
     query = StaffScope.of(user).filter(*conditions)
-    paging = page_of(page, limit, default_limit)
+    paging = page_of(filters.page, filters.limit, default_limit)
     total = await SupportTicket.find(query).count()
     rows = (
         await SupportTicket.find(query)
-        .sort(_sort(sort_by, sort_order))
+        .sort(_sort(filters.sortBy, filters.sortOrder))
         .skip(paging.skip)
         .limit(paging.size)
         .to_list()

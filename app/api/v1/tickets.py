@@ -166,61 +166,18 @@ async def search(
 # --------------------------------------------------------------------------- staff
 
 
+StaffListQuery = Annotated[tickets.StaffListFilters, Query()]
+
+
 @router.get("/support-tickets/admin/all")
-async def admin_all(
-    user: StaffUser,
-    page: Page = None,
-    limit: Page = None,
-    status: Text = None,
-    category: Text = None,
-    priority: Text = None,
-    assignedTo: Text = None,
-    companyId: Text = None,
-    sortBy: Text = None,
-    sortOrder: Text = None,
-) -> AppJSONResponse:
-    data, paging = await tickets.staff_list(
-        user,
-        page=page,
-        limit=limit,
-        default_limit=20,
-        status=status,
-        category=category,
-        priority=priority,
-        assigned_to=assignedTo,
-        company_id=companyId,
-        sort_by=sortBy,
-        sort_order=sortOrder,
-    )
+async def admin_all(user: StaffUser, filters: StaffListQuery) -> AppJSONResponse:
+    data, paging = await tickets.staff_list(user, filters, default_limit=20)
     return ok({"success": True, "data": data, "pagination": paging})
 
 
 @router.get("/support-tickets/superadmin/all")
-async def superadmin_all(
-    user: SuperUser,
-    page: Page = None,
-    limit: Page = None,
-    status: Text = None,
-    category: Text = None,
-    priority: Text = None,
-    assignedTo: Text = None,
-    companyId: Text = None,
-    sortBy: Text = None,
-    sortOrder: Text = None,
-) -> AppJSONResponse:
-    data, paging = await tickets.staff_list(
-        user,
-        page=page,
-        limit=limit,
-        default_limit=50,
-        status=status,
-        category=category,
-        priority=priority,
-        assigned_to=assignedTo,
-        company_id=companyId,
-        sort_by=sortBy,
-        sort_order=sortOrder,
-    )
+async def superadmin_all(user: SuperUser, filters: StaffListQuery) -> AppJSONResponse:
+    data, paging = await tickets.staff_list(user, filters, default_limit=50)
     return ok({"success": True, "data": data, "pagination": paging})
 
 
