@@ -157,9 +157,12 @@ class ContactAttemptIn(Loose):
     notes: str | None = None
 
 
-async def _submit_callback(
-    body: CallbackRequestIn, ctx: Ctx, ip: str, agent: str
+@router.post("/callback-requests")
+@router.post("/request-callback")  # the frontend dialog's path (core-api.md §15)
+async def create_callback_request(
+    body: CallbackRequestIn, ctx: Ctx, ip: ClientIP, agent: UserAgent
 ) -> AppJSONResponse:
+    """``timeSlot`` from the dialog is ignored."""
     created = await forms.create_callback_request(ctx, body.model_dump(), ip=ip, user_agent=agent)
     return ok(
         {
@@ -169,21 +172,6 @@ async def _submit_callback(
         },
         201,
     )
-
-
-@router.post("/callback-requests")
-async def create_callback_request(
-    body: CallbackRequestIn, ctx: Ctx, ip: ClientIP, agent: UserAgent
-) -> AppJSONResponse:
-    return await _submit_callback(body, ctx, ip, agent)
-
-
-@router.post("/request-callback")
-async def request_callback(
-    body: CallbackRequestIn, ctx: Ctx, ip: ClientIP, agent: UserAgent
-) -> AppJSONResponse:
-    """The frontend dialog's path (core-api.md §15); ``timeSlot`` is ignored."""
-    return await _submit_callback(body, ctx, ip, agent)
 
 
 @router.get("/callback-requests")
@@ -276,7 +264,11 @@ class RescheduleIn(Loose):
     reason: str | None = None
 
 
-async def _submit_demo(body: DemoMeetingIn, ctx: Ctx, ip: str, agent: str) -> AppJSONResponse:
+@router.post("/demo-meetings")
+@router.post("/book-demo-meeting")  # the frontend dialog's path (core-api.md §15)
+async def create_demo_meeting(
+    body: DemoMeetingIn, ctx: Ctx, ip: ClientIP, agent: UserAgent
+) -> AppJSONResponse:
     created = await forms.create_demo_meeting(ctx, body.model_dump(), ip=ip, user_agent=agent)
     return ok(
         {
@@ -286,21 +278,6 @@ async def _submit_demo(body: DemoMeetingIn, ctx: Ctx, ip: str, agent: str) -> Ap
         },
         201,
     )
-
-
-@router.post("/demo-meetings")
-async def create_demo_meeting(
-    body: DemoMeetingIn, ctx: Ctx, ip: ClientIP, agent: UserAgent
-) -> AppJSONResponse:
-    return await _submit_demo(body, ctx, ip, agent)
-
-
-@router.post("/book-demo-meeting")
-async def book_demo_meeting(
-    body: DemoMeetingIn, ctx: Ctx, ip: ClientIP, agent: UserAgent
-) -> AppJSONResponse:
-    """The frontend dialog's path (core-api.md §15)."""
-    return await _submit_demo(body, ctx, ip, agent)
 
 
 @router.get("/demo-meetings")
