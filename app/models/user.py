@@ -14,6 +14,8 @@ from pymongo import IndexModel
 
 from app.models.base import TimestampedDocument, dump, utcnow
 
+MAX_EMAIL_LENGTH = 254
+
 
 def email_pattern(email: str) -> dict[str, str]:
     """An anchored, escaped, case-insensitive match (``$regex`` form, which every
@@ -161,7 +163,9 @@ class User(TimestampedDocument):
         """Case-insensitive look-up: the lower-case form first (everything the
         port writes), then an anchored, escaped regex for legacy mixed-case rows."""
         normalised = cls.normalise_email(email)
-        if not normalised:
+        # No address is longer than 254 characters (RFC 5321); a longer one would
+        # only make the database refuse the regex below.
+        if not normalised or len(normalised) > MAX_EMAIL_LENGTH:
             return None
         user = await cls.find_one({"email": normalised})
         if user is not None:
