@@ -12,7 +12,7 @@ Decisions where the spec is silent:
   (two folders in the same millisecond) the next free number is used. The
   insert is a conditional update (no other folder with that id or name), so
   concurrent creates cannot produce duplicates.
-* Folder names are trimmed and at most 100 characters.
+* Folder names are trimmed, at most 100 characters and free of control characters.
 * ``assign-meeting`` requires a 24-hex ``meetingId`` of a meeting the caller
   owns (404 ``Meeting not found`` otherwise); removing an assignment
   (``folderId: null``) only needs a well-formed id, so stale entries of
@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 import time
+import unicodedata
 from datetime import datetime
 from typing import Any
 
@@ -59,6 +60,10 @@ def _clean_name(name: object) -> str:
     cleaned = name.strip()
     if len(cleaned) > MAX_FOLDER_NAME:
         raise BadRequest(f"Folder name is too long (at most {MAX_FOLDER_NAME} characters)")
+    # Control characters (NUL, escapes, line breaks) have no place in a label and
+    # break CSV exports and terminals; other unicode (accents, emoji, RTL) is kept.
+    if any(unicodedata.category(char) == "Cc" for char in cleaned):
+        raise BadRequest("Folder name contains invalid characters")
     return cleaned
 
 
