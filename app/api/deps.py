@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Awaitable, Callable
-from typing import Annotated
+from typing import Annotated, cast
 
 import jwt
 from beanie import PydanticObjectId
+from beanie.odm.utils.parsing import parse_obj
 from fastapi import Depends, Request
 
 from app.core.errors import Forbidden, Unauthorized
@@ -79,6 +80,24 @@ def request_token(request: Request) -> str | None:
     return None
 
 
+async def _load_user(ctx: AppContext, user_id: PydanticObjectId) -> User | None:
+    """The user document, from the short-lived cache when it is fresh
+    (app/core/user_cache.py: writes clear it; other processes' writes show
+    within ``USER_CACHE_TTL_SECONDS``)."""
+    cache = ctx.db.user_cache
+    if not cache.enabled:
+        return await User.get(user_id)
+    document = cache.get(user_id)
+    if document is None:
+        generation = cache.generation
+        document = await User.get_pymongo_collection().find_one({"_id": user_id})
+        if document is None:
+            return None
+        cache.put(user_id, document, generation)
+    # A fresh model per request: handlers may change their user.
+    return cast(User, parse_obj(User, document))
+
+
 async def user_from_token(ctx: AppContext, token: str) -> User:
     """Resolve a JWT to an active user, or raise 401 (also used by the socket layer)."""
     try:
@@ -86,7 +105,7 @@ async def user_from_token(ctx: AppContext, token: str) -> User:
         user_id = PydanticObjectId(str(payload["_id"]))
     except (jwt.PyJWTError, KeyError, ValueError, TypeError) as exc:
         raise Unauthorized("Invalid or expired token") from exc
-    user = await User.get(user_id)
+    user = await _load_user(ctx, user_id)
     if user is None:
         raise Unauthorized("Unauthorize user")
     # Tokens from the original carry no version: they count as version 0.

@@ -68,6 +68,10 @@ class Settings(BaseSettings):
     DATA_DIR: Path = Path(".data")
     EMBEDDED_MONGO_PORT: int = 27117
     MONGO_TIMEOUT_MS: int = 5_000
+    # Seconds a token's user document is reused without a DB read; writes made
+    # by this process clear it at once, other processes' within this time
+    # (app/core/user_cache.py). 0 turns the cache off.
+    USER_CACHE_TTL_SECONDS: float = 2.0
 
     # --- auth -------------------------------------------------------------
     JWT_SECRET: str = DEFAULT_JWT_SECRET

@@ -6,7 +6,7 @@ With no ``DB_URL`` the service starts an embedded MongoDB-wire server (see
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
@@ -15,6 +15,7 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from app.core.config import Settings
+from app.core.user_cache import UserCache, UserWriteListener
 from app.models import ALL_DOCUMENTS
 
 
@@ -22,6 +23,7 @@ from app.models import ALL_DOCUMENTS
 class Database:
     client: AsyncMongoClient[dict[str, Any]]
     db: AsyncDatabase[dict[str, Any]]
+    user_cache: UserCache = field(default_factory=lambda: UserCache(0))
 
     async def ping(self) -> None:
         await self.client.admin.command("ping")
@@ -36,13 +38,15 @@ def database_name(url: str, fallback: str) -> str:
 
 
 async def connect(url: str, settings: Settings) -> Database:
+    user_cache = UserCache(settings.USER_CACHE_TTL_SECONDS)
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
         url,
         serverSelectionTimeoutMS=settings.MONGO_TIMEOUT_MS,
         connectTimeoutMS=settings.MONGO_TIMEOUT_MS,
         tz_aware=False,
         appname="videodesk",
+        event_listeners=[UserWriteListener(user_cache)],
     )
     db = client[database_name(url, settings.DB_NAME)]
     await init_beanie(database=db, document_models=ALL_DOCUMENTS)
-    return Database(client=client, db=db)
+    return Database(client=client, db=db, user_cache=user_cache)
