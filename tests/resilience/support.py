@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
+from collections.abc import Iterator
 from typing import Any
 
 from app.services.context import AppContext
@@ -36,3 +39,34 @@ def s3_keys(s3: Any, bucket: str) -> list[str]:
 def multipart_uploads(s3: Any, bucket: str) -> list[str]:
     listing = s3.list_multipart_uploads(Bucket=bucket)
     return [item["Key"] for item in listing.get("Uploads", [])]
+
+
+class EventLog(logging.Handler):
+    """Collects structlog event dicts that reach the root logger.
+
+    ``configure_logging`` (called by every ``create_app``) replaces the root
+    handlers, pytest's ``caplog`` included, so tests attach this one after the
+    app exists.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.events: list[dict[str, Any]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if isinstance(record.msg, dict):
+            self.events.append(dict(record.msg))
+
+    def named(self, name: str) -> list[dict[str, Any]]:
+        return [event for event in self.events if event.get("event") == name]
+
+
+@contextlib.contextmanager
+def log_events() -> Iterator[EventLog]:
+    handler = EventLog()
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        yield handler
+    finally:
+        root.removeHandler(handler)
