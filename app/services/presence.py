@@ -11,6 +11,9 @@ time. Two back-ends implement it behind one interface:
   same picture;
 - :class:`MemorySets` otherwise (exactly one process serves sockets).
 
+With Redis, :class:`FallbackSets` keeps a local copy of this process's entries
+and serves it while Redis is unreachable (Redis-down policy in the README).
+
 A process only writes entries for sockets it holds, remembers them, and
 :meth:`PresenceService.heartbeat` pushes their expiry forward periodically. When a
 worker dies without cleaning up, its entries simply expire (``ENTRY_TTL_SECONDS``),
@@ -21,9 +24,9 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -58,6 +61,7 @@ def iso_ms(epoch_seconds: float) -> str:
 
 
 Record = dict[str, Any]
+T = TypeVar("T")
 
 
 class ExpiringSets(Protocol):
@@ -177,6 +181,58 @@ class RedisSets:
             await pipe.execute()
 
 
+class FallbackSets:
+    """Redis first and, while Redis is unreachable, this process's own view.
+
+    Every write also lands in a local :class:`MemorySets`, so during a Redis
+    outage the process still knows the sockets it holds: signaling on a single
+    worker keeps working (rooms, capacity, waiting landlords), while entries of
+    other workers are invisible until Redis answers again. Reads come from
+    Redis whenever it answers. The outage is logged once, as is the recovery.
+    """
+
+    def __init__(self, primary: RedisSets) -> None:
+        self._primary = primary
+        self._local = MemorySets()
+        self._down = False
+
+    async def _attempt(self, op: str, call: Callable[[], Awaitable[T]]) -> tuple[bool, T | None]:
+        try:
+            result = await call()
+        except (RedisError, OSError) as exc:
+            if not self._down:
+                self._down = True
+                log.warning("presence.redis_unavailable", op=op, error=str(exc))
+            return False, None
+        if self._down:
+            self._down = False
+            log.info("presence.redis_recovered")
+        return True, result
+
+    async def put(self, name: str, member: str, record: Record, expires_at: float) -> None:
+        await self._local.put(name, member, record, expires_at)
+        await self._attempt("put", lambda: self._primary.put(name, member, record, expires_at))
+
+    async def pop(self, name: str, member: str) -> Record | None:
+        local = await self._local.pop(name, member)
+        reached, record = await self._attempt("pop", lambda: self._primary.pop(name, member))
+        return record if reached else local
+
+    async def get(self, name: str, member: str, now: float) -> Record | None:
+        reached, record = await self._attempt("get", lambda: self._primary.get(name, member, now))
+        return record if reached else await self._local.get(name, member, now)
+
+    async def items(self, name: str, now: float) -> dict[str, Record]:
+        reached, records = await self._attempt("items", lambda: self._primary.items(name, now))
+        if reached and records is not None:
+            return records
+        return await self._local.items(name, now)
+
+    async def extend(self, name: str, members: list[str], expires_at: float) -> None:
+        await self._local.extend(name, members, expires_at)
+        await self._attempt("extend", lambda: self._primary.extend(name, members, expires_at))
+
+
 def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
@@ -236,7 +292,7 @@ class PresenceService:
 
     @classmethod
     def on_redis(cls, redis: Redis) -> PresenceService:
-        return cls(RedisSets(redis), shared=True)
+        return cls(FallbackSets(RedisSets(redis)), shared=True)
 
     # ---- bookkeeping ------------------------------------------------------------------
 
