@@ -14,7 +14,7 @@ from tests.sockets.conftest import PeerFactory
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64).decode()
 
 
-async def insert_ticket(live: LiveServer, owner_id: ObjectId) -> str:
+async def insert_ticket(live: LiveServer, owner_id: ObjectId | None) -> str:
     result = await live.ctx.db.db["supporttickets"].insert_one(
         {
             "ticketId": "TKT-20250101-ABCDE",
@@ -62,6 +62,7 @@ async def test_owner_and_admin_chat_in_a_ticket(
         assert message["media"] is None
         assert message["id"].endswith(owner_socket.sid[-6:])
     stored = await live.ctx.db.db["supporttickets"].find_one({"_id": ObjectId(ticket_id)})
+    assert stored is not None
     assert [m["message"] for m in stored["chatMessages"]] == ["Hello"]
     assert stored["chatMessages"][0]["senderId"] == owner.id
 
