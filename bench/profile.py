@@ -1,4 +1,4 @@
-"""``python -m bench.profile B1|B2|B4 [seconds]``: sample the running service with
+"""``python -m bench.profile B1|B2|B3|B4 [seconds]``: sample the running service with
 py-spy (``pip install py-spy``; sampling, so the service runs at full speed)
 while one benchmark drives it, and print the top functions by own and by
 inclusive time. The collapsed stacks are kept in ``/tmp/videodesk-profile-<id>.txt``.
@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench import http_load, sockets
+from bench import http_load, media, sockets
 from bench.env import FRONTEND, backends, start_service
 from bench.seed import seed
 
@@ -51,6 +51,8 @@ def main() -> int:
             base = service.base
             if bid == "B4":
                 result = sockets.run_b4(service)
+            elif bid == "B3":
+                result = media.run_b3(back, service, seeded["media_token"], 12)
             else:
                 if bid == "B2":
                     url, method = base + "/api/v1/meetings/search", "POST"
