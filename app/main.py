@@ -17,6 +17,7 @@ from redis.asyncio import Redis
 
 from app.api.errors import install_error_handlers
 from app.api.middleware import install_middleware
+from app.api.openapi import install_openapi
 from app.api.responses import AppJSONResponse
 from app.api.router import include_routers
 from app.core.config import Settings, get_settings
@@ -109,6 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     install_middleware(app, settings)
     include_routers(app)
+    install_openapi(app)
     return app
 
 
