@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict
 from pymongo.errors import ConnectionFailure
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.api.deps import Ctx, CurrentUser
 from app.api.errors import validation_message
@@ -59,6 +60,10 @@ class SwappedErrorRoute(APIRoute):
                 return swapped(status_of(exc), False, None, exc.message)
             except RequestValidationError as exc:
                 return swapped(400, False, None, validation_message(exc))
+            except StarletteHTTPException as exc:
+                # FastAPI's own 400 for a body it cannot decode (e.g. not UTF-8).
+                text = exc.detail if isinstance(exc.detail, str) else "Invalid request"
+                return swapped(exc.status_code, False, None, text)
             except Exception:
                 log.exception("api.unexpected_error", route=self.name)
                 return swapped(500, False, None, failure_text)
