@@ -519,3 +519,16 @@ async def test_uploads_of_a_role_guarded_route_stay_refused(app: FastAPI, ctx: A
     assert response.status_code in (401, 403)
     assert_envelope(response.json(), status=response.status_code)
     assert await Upload.find_all().count() == 0
+
+
+async def test_undecodable_body_on_a_swapped_route_is_400(app: FastAPI, ctx: AppContext) -> None:
+    """Found by the schemathesis run: not-UTF-8 bytes on the chat routes were a 500."""
+    user = await make_user()
+    async with await signed_in(app, ctx, user) as client:
+        response = await client.post(
+            "/api/v1/chat/sessions",
+            content=b"\xff\x79\x3f\x34",
+            headers={"content-type": "application/json"},
+        )
+    assert response.status_code == 400, response.text
+    assert response.json()["success"] is False
