@@ -131,7 +131,22 @@ def fuzz_node(servers: Servers) -> Iterator[Node]:
                 "TWILIO_API_URL": servers.twilio.url,
                 # Fuzzing is one client hammering every route: limits would
                 # turn most of the run into 429s and hide what lies behind them.
-                **dict.fromkeys(("RATE_LIMIT_EMAIL", "RATE_LIMIT_IP", "RATE_LIMIT_PUBLIC", "RATE_LIMIT_INVITE", "RATE_LIMIT_INVITE_IP", "RATE_LIMIT_INVITE_RECIPIENT", "RATE_LIMIT_FRIEND_LINK", "RATE_LIMIT_DEMO_REQUEST", "RATE_LIMIT_FORMS", "RATE_LIMIT_SUBMISSIONS", "INVITE_SMS_DAILY_CAP"), "1000000"),
+                **dict.fromkeys(
+                    (
+                        "RATE_LIMIT_EMAIL",
+                        "RATE_LIMIT_IP",
+                        "RATE_LIMIT_PUBLIC",
+                        "RATE_LIMIT_INVITE",
+                        "RATE_LIMIT_INVITE_IP",
+                        "RATE_LIMIT_INVITE_RECIPIENT",
+                        "RATE_LIMIT_FRIEND_LINK",
+                        "RATE_LIMIT_DEMO_REQUEST",
+                        "RATE_LIMIT_FORMS",
+                        "RATE_LIMIT_SUBMISSIONS",
+                        "INVITE_SMS_DAILY_CAP",
+                    ),
+                    "1000000",
+                ),
                 "MAX_FILE_SIZE": "2mb",
                 "REQUEST_TIMEOUT": "20000",
             },
