@@ -1,5 +1,5 @@
-"""Bookkeeping collections used when Redis is not configured: rate-limit
-counters and job locks. Both expire through TTL indexes."""
+"""Bookkeeping collections: rate-limit counters and job locks (used when Redis
+is not configured) and the purge-run log. All expire through TTL indexes."""
 
 from __future__ import annotations
 
@@ -32,4 +32,18 @@ class JobLock(Document):
         indexes: ClassVar[list[Any]] = [IndexModel([("expiresAt", 1)], expireAfterSeconds=0)]
 
 
-DOCUMENTS: list[type[Document]] = [RateLimitCounter, JobLock]
+class PurgeRun(Document):
+    """One trash-purge cycle that won the lease: when, on which process, and what
+    it removed. Kept for a day; it shows that the purge runs once per interval
+    across all workers (tests/resilience/test_twonode.py) and helps operations."""
+
+    startedAt: datetime
+    node: str
+    removed: dict[str, int] = Field(default_factory=dict)
+
+    class Settings:
+        name = "purgeruns"
+        indexes: ClassVar[list[Any]] = [IndexModel([("startedAt", 1)], expireAfterSeconds=86_400)]
+
+
+DOCUMENTS: list[type[Document]] = [RateLimitCounter, JobLock, PurgeRun]
