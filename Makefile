@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest bench bench-quick clean
+.PHONY: run test lint typecheck pytest bench bench-quick bench-tools clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,10 +29,17 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-bench: $(STAMP)
+## System load generators the benchmarks use (Debian packages; root, as on these machines).
+bench-tools:
+	@for tool in wrk redis-server; do \
+	  command -v $$tool >/dev/null 2>&1 || (apt-get install -y -q $$tool >/dev/null 2>&1 \
+	    || (apt-get update -q >/dev/null && apt-get install -y -q $$tool >/dev/null)); \
+	done
+
+bench: $(STAMP) bench-tools
 	$(PY) -m bench.run
 
-bench-quick: $(STAMP)
+bench-quick: $(STAMP) bench-tools
 	$(PY) -m bench.run --quick
 
 clean:
