@@ -5,7 +5,9 @@ The frontend sends recordings, screenshots and upload files as
 comma of its own (``data:video/webm;codecs=vp8,opus;base64,...``), so the
 payload is located by the ``;base64,`` marker, never by splitting on commas.
 
-Memory: the JSON body already holds the whole base64 text once; decoding never
+Memory: the payload is either a ``str`` inside the parsed JSON body or, for a
+large body, a :class:`~app.services.json_media.SpooledText` (the string left in
+the spooled request body, read from the file chunk by chunk); decoding never
 builds a second full copy. :func:`store_data_url` slices the text into bounded
 chunks (a multiple of four characters, so every chunk decodes on its own),
 decodes each in a worker thread and hands it to :meth:`Storage.writer`, which
@@ -36,6 +38,7 @@ from dataclasses import dataclass
 
 from app.core.errors import BadRequest, PayloadTooLarge
 from app.core.logging import get_logger
+from app.services.json_media import SpooledText
 from app.services.storage import Storage, StoredObject
 
 log = get_logger(__name__)
@@ -118,7 +121,7 @@ class DataUrl:
 
     mime: str
     payload_offset: int
-    source: str
+    source: str | SpooledText
 
     @property
     def payload_chars(self) -> int:
@@ -132,16 +135,21 @@ def parse_data_url(value: object, *, default_mime: str | None = None) -> DataUrl
     route treated a string without a ``data:`` prefix as JPEG); without it a
     missing prefix is refused.
     """
-    if not isinstance(value, str):
+    if isinstance(value, SpooledText):
+        # Only the header is read from the spool; the scanner guarantees ASCII.
+        head = value.read(0, _MAX_HEADER_CHARS).decode("ascii")
+    elif isinstance(value, str):
+        head = value
+    else:
         raise BadRequest("File data must be a base64 data URL string")
-    if not value.startswith(_DATA_PREFIX):
+    if not head.startswith(_DATA_PREFIX):
         if default_mime is not None and value:
             return DataUrl(default_mime, 0, value)
         raise BadRequest("File data must be a data URL (data:<type>;base64,...)")
-    marker = value.find(_BASE64_MARKER, 0, _MAX_HEADER_CHARS)
+    marker = head.find(_BASE64_MARKER, 0, _MAX_HEADER_CHARS)
     if marker < 0:
         raise BadRequest("File data must be base64 encoded (data:<type>;base64,...)")
-    header = value[len(_DATA_PREFIX) : marker]
+    header = head[len(_DATA_PREFIX) : marker]
     mime = header.split(";", 1)[0].strip().lower()
     if not _MIME_RE.match(mime):
         raise BadRequest("File data has an invalid or missing media type")
@@ -158,9 +166,13 @@ def decoded_size(data_url: DataUrl) -> int:
         raise BadRequest("Invalid base64 file data")
     padding = 0
     source = data_url.source
-    if chars and source.endswith("=="):
+    if isinstance(source, str):
+        tail = source[-2:]
+    else:
+        tail = source.read(len(source) - 2, len(source)).decode("ascii")
+    if chars and tail.endswith("=="):
         padding = 2
-    elif chars and source.endswith("="):
+    elif chars and tail.endswith("="):
         padding = 1
     return chars // 4 * 3 - padding
 
@@ -201,11 +213,19 @@ def media_key(prefix: str, *segments: str, index: int, ext: str) -> str:
     return "/".join(parts)
 
 
-def _decode_chunk(text: str) -> bytes:
+def _decode_chunk(text: str | bytes) -> bytes:
     try:
         return binascii.a2b_base64(text, strict_mode=True)
     except (binascii.Error, ValueError) as exc:
         raise BadRequest("Invalid base64 file data") from exc
+
+
+def _decode_range(source: str | SpooledText, start: int, stop: int) -> bytes:
+    """Decode characters ``[start, stop)`` of the payload (runs in a worker
+    thread: for a spooled payload this includes the file read)."""
+    if isinstance(source, str):
+        return _decode_chunk(source[start:stop])
+    return _decode_chunk(source.read(start, stop))
 
 
 async def store_data_url(
@@ -244,7 +264,7 @@ async def store_data_url(
         while position < end:
             stop = min(position + chunk_chars, end)
             # One bounded slice at a time: the only extra copy of the payload.
-            chunk = await asyncio.to_thread(_decode_chunk, source[position:stop])
+            chunk = await asyncio.to_thread(_decode_range, source, position, stop)
             if out.size + len(chunk) > max_bytes:
                 raise PayloadTooLarge(
                     f"File too large. Maximum size is {max_bytes // (1024 * 1024)} MB."

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import os
 import re
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from app.services.context import AppContext
 from tests.conftest import make_client, running_app
 from tests.factories.meetings import (
     PNG_HEADER,
+    WEBM_HEADER,
     data_url,
     make_meeting,
     new_meeting_id,
@@ -1128,3 +1130,125 @@ async def test_media_constant_limits_match_brief() -> None:
     assert 100 * MiB == meetings_service.MAX_RECORDING_BYTES
     assert 25 * MiB == meetings_service.MAX_SCREENSHOT_BYTES
     assert PNG_HEADER.startswith(b"\x89PNG")
+
+
+# --------------------------------------------------------------------------- M1 spooled bodies
+# Bodies over 1 MiB are spooled to a file and their long data URLs decoded from it
+# (app/api/streaming.py); these tests send bodies of that size.
+
+
+async def post_raw(client: httpx.AsyncClient, ctx: AppContext, user: User, raw: bytes) -> Any:
+    headers = {**auth(ctx, user), "content-type": "application/json"}
+    return await client.post(f"{BASE}/create", content=raw, headers=headers)
+
+
+async def test_spooled_create_stores_the_same_bytes(
+    client: httpx.AsyncClient, ctx: AppContext, owner: User, s3: Any, settings: Settings
+) -> None:
+    meeting_id = new_meeting_id()
+    video = WEBM_HEADER + os.urandom(3 * MiB)
+    image = PNG_HEADER + os.urandom(200_000)
+    body = {
+        "meeting_id": meeting_id,
+        "name": "Spooled " + "n" * 70_000,  # a long field that is not media stays a str
+        "recordings": [{"data": data_url("video/webm;codecs=vp8,opus", video), "duration": 3}],
+        "screenshots": [{"data": data_url("image/png", image)}],
+    }
+    # Some encoders escape "/" as "\/": that string is decoded by json.loads instead.
+    raw = json.dumps(body).replace('"data:image/png;base64,', '"data:image\\/png;base64,')
+    response = await post_raw(client, ctx, owner, raw.encode())
+    assert response.status_code == 201, response.text
+    meeting = response.json()["meeting"]
+    assert meeting["name"] == body["name"]
+    rec, shot = meeting["recordings"][0], meeting["screenshots"][0]
+    assert (rec["size"], rec["content_type"]) == (len(video), "video/webm")
+    assert (shot["size"], shot["content_type"]) == (len(image), "image/png")
+    bucket = settings.S3_BUCKET_NAME
+    assert s3.get_object(Bucket=bucket, Key=rec["cloudinary_id"])["Body"].read() == video
+    assert s3.get_object(Bucket=bucket, Key=shot["cloudinary_id"])["Body"].read() == image
+
+
+@pytest.mark.parametrize(
+    ("recording", "message"),
+    [
+        ("x" * (2 * MiB), "Recording 1: File data must be a data URL (data:<type>;base64,...)"),
+        ("data:video/webm," + "A" * (2 * MiB), "Recording 1: File data must be base64 encoded"),
+        ("data:text/html;base64," + "A" * (2 * MiB), "Recording 1: Unsupported recording type"),
+        ("data:video/webm;base64," + "A" * (2 * MiB + 1), "Recording 1: Invalid base64 file data"),
+        ("data:video/webm;base64," + "A" * (2 * MiB) + "!!!!", "Invalid base64 file data"),
+    ],
+)
+async def test_spooled_create_with_bad_media_is_400_and_stores_nothing(
+    client: httpx.AsyncClient,
+    ctx: AppContext,
+    owner: User,
+    s3: Any,
+    settings: Settings,
+    recording: str,
+    message: str,
+) -> None:
+    meeting_id = new_meeting_id()
+    raw = json.dumps(
+        {
+            "meeting_id": meeting_id,
+            "screenshots": [{"data": png_data_url(100_000)}],
+            "recordings": [{"data": recording}],
+        }
+    ).encode()
+    response = await post_raw(client, ctx, owner, raw)
+    assert response.status_code == 400
+    assert response.json()["success"] is False
+    assert response.json()["message"].startswith(message)
+    assert await Meeting.find_one({"meeting_id": meeting_id}) is None
+    assert bucket_keys(s3, settings.S3_BUCKET_NAME) == []
+    assert not s3.list_multipart_uploads(Bucket=settings.S3_BUCKET_NAME).get("Uploads")
+
+
+@pytest.mark.parametrize(
+    ("tail", "message"),
+    [
+        (b'"}]', "Malformed JSON body"),  # truncated after the media
+        (b'"}]} , x', "Malformed JSON body"),
+        (b'"}], "name": "\x01"}', "Malformed JSON body"),
+        (b'"}], "name": "\xff"}', "There was an error parsing the body"),
+        (b'"}], "name": 5}', "Invalid name: Input should be a valid string"),
+    ],
+)
+async def test_spooled_body_errors_match_the_small_body_ones(
+    client: httpx.AsyncClient,
+    ctx: AppContext,
+    owner: User,
+    s3: Any,
+    settings: Settings,
+    tail: bytes,
+    message: str,
+) -> None:
+    meeting_id = new_meeting_id()
+    head = json.dumps({"meeting_id": meeting_id, "recordings": [{"data": ""}]})
+    head = head.removesuffix('"}]}')
+    raw = head.encode() + webm_data_url(2 * MiB).encode() + tail
+    response = await post_raw(client, ctx, owner, raw)
+    assert response.status_code == 400
+    assert response.json() == {"success": False, "message": message}
+    assert await Meeting.find_one({"meeting_id": meeting_id}) is None
+    assert bucket_keys(s3, settings.S3_BUCKET_NAME) == []
+
+
+async def test_spooled_body_without_auth_is_401_after_a_valid_parse(
+    client: httpx.AsyncClient,
+) -> None:
+    raw = json.dumps({"meeting_id": "x", "recordings": [{"data": webm_data_url(2 * MiB)}]})
+    response = await client.post(
+        f"{BASE}/create", content=raw.encode(), headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 401
+    assert response.json() == {"success": False, "message": "Unauthorize user"}
+
+
+async def test_create_keeps_its_request_schema_in_openapi(client: httpx.AsyncClient) -> None:
+    document = (await client.get("/openapi.json")).json()
+    body = document["paths"][f"{BASE}/create"]["post"]["requestBody"]
+    assert body["required"] is True
+    schema = body["content"]["application/json"]["schema"]
+    assert {"meeting_id", "recordings", "screenshots", "work_details"} <= set(schema["properties"])
+    assert "$ref" not in json.dumps(schema)

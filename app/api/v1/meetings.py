@@ -4,6 +4,13 @@ Static segments (``all``, ``archived-count``, ``search``, ``by-meeting-id``,
 ``share``, ``restore``, ``permanent``, ``create``) are registered before the
 ``{id}`` routes so they are never taken for an ``_id``. Archive, unarchive and
 restore arrive with no body and no Content-Type, so they declare none.
+
+``/create`` takes its body through :func:`app.api.streaming.spooled_json_body`
+instead of a declared Pydantic body: a 100 MB recording arrives as a 133 MB
+JSON string, which is spooled to a temporary file and decoded from there into
+storage (bounded memory). Parsing, validation and every error message are
+those of the declared body it replaces; the OpenAPI document still shows the
+``MeetingCreateIn`` schema.
 """
 
 from __future__ import annotations
@@ -11,10 +18,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, TypeAdapter
 
 from app.api.deps import ClientIP, Ctx, CurrentUser, OptionalUser
 from app.api.responses import AppJSONResponse, ok
+from app.api.streaming import SpooledBody, media_paths, spooled_json_body, validate_body
 from app.core.ratelimit import Limit
 from app.services import meetings as service
 
@@ -46,10 +54,44 @@ class StructuredNotesIn(BaseModel):
 # --------------------------------------------------------------------------- static paths
 
 
-@router.post("/create")
-async def create_meeting(
-    ctx: Ctx, user: CurrentUser, payload: service.MeetingCreateIn
-) -> AppJSONResponse:
+def _inline_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The model's JSON schema with its ``$defs`` inlined (no component refs)."""
+    schema = model.model_json_schema()
+    defs: dict[str, Any] = schema.pop("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                return resolve(defs[ref.removeprefix("#/$defs/")])
+            return {key: resolve(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [resolve(item) for item in node]
+        return node
+
+    resolved: dict[str, Any] = resolve(schema)
+    return resolved
+
+
+_CREATE_ADAPTER = TypeAdapter(service.MeetingCreateIn)
+CreateBody = Annotated[
+    SpooledBody, Depends(spooled_json_body(media_paths("recordings", "screenshots")))
+]
+
+
+@router.post(
+    "/create",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": _inline_schema(service.MeetingCreateIn)}},
+        }
+    },
+)
+async def create_meeting(body: CreateBody, ctx: Ctx, user: CurrentUser) -> AppJSONResponse:
+    # The body is read (and a malformed one refused) before the user is
+    # resolved, as with the declared body this route used to have.
+    payload = validate_body(_CREATE_ADAPTER, body)
     result = await service.create_or_add_media(ctx, user, payload)
     return ok(result.body, 201 if result.created else 200)
 
