@@ -101,6 +101,11 @@ class Meeting(TimestampedDocument):
             ),
             IndexModel([("userId", pymongo.ASCENDING), ("createdAt", pymongo.DESCENDING)]),
             IndexModel([("created_by", pymongo.ASCENDING)]),
+            # ownership_branches(): the owner branch with a date range, and the
+            # legacy branches (userId / created_by set, owner not me) bounded by owner.
+            IndexModel([("owner", pymongo.ASCENDING), ("createdAt", pymongo.DESCENDING)]),
+            IndexModel([("userId", pymongo.ASCENDING), ("owner", pymongo.ASCENDING)]),
+            IndexModel([("created_by", pymongo.ASCENDING), ("owner", pymongo.ASCENDING)]),
             # trash purge
             IndexModel([("deleted", pymongo.ASCENDING), ("deletedAt", pymongo.ASCENDING)]),
         ]
@@ -109,6 +114,40 @@ class Meeting(TimestampedDocument):
     def owner_filter(user_id: PydanticObjectId) -> dict[str, Any]:
         """The ownership predicate of the original, as one Mongo filter."""
         return {"$or": [{"owner": user_id}, {"userId": user_id}, {"created_by": user_id}]}
+
+    @staticmethod
+    def ownership_branches(
+        user_id: PydanticObjectId, created: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        """:meth:`owner_filter` as separate filters, each one index-bounded.
+
+        The union of the matches is exactly ``owner_filter`` (ANDed with the
+        ``createdAt`` condition ``created``, when given); a meeting may match
+        more than one branch, so callers dedupe by ``_id``. Why not the ``$or``:
+        SecantusDB (the test/bench database) plans a top-level ``$or``/``$and``
+        as a collection scan, and its planner serves only "equalities + one
+        range" from a compound index; MongoDB serves each of these branches from
+        the indexes below as well.
+
+        The owner branch carries the date range (index ``owner, createdAt``).
+        The legacy branches (``userId`` / ``created_by`` is me, ``owner`` is not)
+        are bounded by ``owner`` — missing/null, or an ObjectId below or above
+        mine — so meetings I own are not read a second and third time. ``owner``
+        holds an ObjectId or nothing (the model's type; Mongoose cast it too).
+        """
+        lowest, highest = PydanticObjectId("0" * 24), PydanticObjectId("f" * 24)
+        not_mine: list[Any] = [
+            None,
+            {"$gte": lowest, "$lt": user_id},
+            {"$gt": user_id, "$lte": highest},
+        ]
+        owner_branch: dict[str, Any] = {"owner": user_id}
+        if created:
+            owner_branch["createdAt"] = created
+        branches = [owner_branch]
+        for field in ("userId", "created_by"):
+            branches.extend({field: user_id, "owner": owner} for owner in not_mine)
+        return branches
 
     @classmethod
     def owned_by(cls, user_id: PydanticObjectId, *conditions: dict[str, Any]) -> Any:

@@ -62,6 +62,8 @@ MEDIA_UPLOAD_CONCURRENCY = 3
 ACCESS_HISTORY_LIMIT = 500
 MAX_MEETING_ID_CHARS = 200
 MAX_SEARCH_TEXT_CHARS = 200
+# Rows per round trip while streaming search candidates (projected, small).
+SEARCH_BATCH_SIZE = 1000
 
 MEETING_NOT_FOUND = "Meeting not found"
 
@@ -655,7 +657,7 @@ async def list_meetings(user: User, *, archived: str | None, deleted: str | None
         conditions.append({"archived": True})
     elif archived_flag is False:
         conditions.append({"archived": {"$ne": True}})
-    meetings = await Meeting.owned_by(_uid(user), *conditions).sort("-createdAt").to_list()
+    meetings = await _list_owned(_uid(user), conditions)
     return {
         "success": True,
         "meetings": await _populate(meetings),
@@ -663,6 +665,39 @@ async def list_meetings(user: User, *, archived: str | None, deleted: str | None
         "user_id": user.id_str,
         "filter": f"archived: {archived}" if archived is not None else "all meetings",
     }
+
+
+async def _list_owned(user_id: PydanticObjectId, conditions: list[dict[str, Any]]) -> list[Meeting]:
+    """The user's meetings matching the flag ``conditions``, newest first.
+
+    One query per ownership branch (see :func:`search_meetings` for why not
+    the ``$or``). The owner branch carries the conditions (its index leads
+    with ``owner``); the small legacy branches are filtered the same way here,
+    so that their queries stay bounded by their own index.
+    """
+    owner_query = {"owner": user_id}
+    for condition in conditions:
+        owner_query.update(condition)
+    found: dict[Any, Meeting] = {}
+    for number, branch in enumerate(Meeting.ownership_branches(user_id)):
+        query = owner_query if number == 0 else branch
+        for meeting in await Meeting.find(query).to_list():
+            if meeting.id in found or (number > 0 and not _flags_hold(meeting, conditions)):
+                continue
+            found[meeting.id] = meeting
+    meetings = list(found.values())
+    meetings.sort(key=lambda m: _aware(m.createdAt), reverse=True)
+    return meetings
+
+
+def _flags_hold(meeting: Meeting, conditions: list[dict[str, Any]]) -> bool:
+    """``{f: true}`` / ``{f: {$ne: true}}`` conditions of :func:`list_meetings`."""
+    for condition in conditions:
+        for name, wanted in condition.items():
+            is_true = _equals_true(getattr(meeting, name, None))
+            if is_true is not (wanted is True):
+                return False
+    return True
 
 
 async def archived_counts(user: User) -> dict[str, Any]:
@@ -793,10 +828,150 @@ def _positive_int(body: dict[str, Any], name: str, default: int, maximum: int) -
     return min(value, maximum)
 
 
+@dataclass
+class _SearchPlan:
+    """M4's conditions split for :func:`search_meetings`: the ``createdAt`` range
+    goes to the database (index-bounded), the rest is checked here in Python.
+
+    ``texts``: (field paths, pattern) pairs, all ANDed; a pair matches when any
+    of its paths does. The patterns are the ``$regex`` of :func:`_search_text`
+    compiled the way the database runs it (``re.escape`` + ``IGNORECASE``:
+    Unicode simple case folding, as PCRE's caseless mode — not ``str.casefold``,
+    which would also make ``strasse`` find ``Straße``).
+    """
+
+    created: dict[str, datetime] = field(default_factory=dict)
+    texts: list[tuple[tuple[str, ...], re.Pattern[str]]] = field(default_factory=list)
+    flags: dict[str, bool] = field(default_factory=dict)
+
+    def projection(self, sort_key: str) -> dict[str, int]:
+        fields = {"createdAt", sort_key, *self.flags}
+        for paths, _pattern in self.texts:
+            fields.update(path.split(".", 1)[0] for path in paths)
+        return dict.fromkeys(sorted(fields), 1)
+
+    def matches(self, row: dict[str, Any], *, check_created: bool) -> bool:
+        if check_created and not _in_range(row.get("createdAt"), self.created):
+            return False
+        for name, wanted in self.flags.items():
+            if _equals_true(row.get(name)) is not wanted:
+                return False
+        return all(
+            any(_text_matches(_path_values(row, path), pattern) for path in paths)
+            for paths, pattern in self.texts
+        )
+
+
+def _search_plan(body: dict[str, Any]) -> _SearchPlan:
+    """The same inputs, checks and errors as :func:`build_search_filter`."""
+    plan = _SearchPlan()
+
+    def text(name: str, *paths: str) -> None:
+        if _search_text(body, name) is not None:
+            plan.texts.append((paths, re.compile(re.escape(body[name]), re.IGNORECASE)))
+
+    for name in SEARCH_TEXT_FIELDS:
+        text(name, name)
+    text("ref", "reference")
+    text("address", *ADDRESS_FIELDS)
+    text("target_time", "target_time", "work_details.target_time")
+    text("work_details_target_time", "work_details.target_time")
+    date_from = _search_date(body, "date_from", end_of_day=False)
+    date_to = _search_date(body, "date_to", end_of_day=True)
+    if date_from:
+        plan.created["$gte"] = date_from
+    if date_to:
+        plan.created["$lte"] = date_to
+    for name in ("archived", "deleted"):
+        flag = _search_flag(body, name)
+        if flag is not None:
+            plan.flags[name] = flag
+    return plan
+
+
+def _equals_true(value: Any) -> bool:
+    """Mongo's ``{f: true}``: the boolean itself, or an array holding it
+    (``{f: {$ne: true}}`` is the negation)."""
+    return value is True or (isinstance(value, list) and any(v is True for v in value))
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _in_range(value: Any, created: dict[str, datetime]) -> bool:
+    """``{createdAt: {$gte, $lte}}`` for the stored type (always a date)."""
+    if not created:
+        return True
+    if not isinstance(value, datetime):
+        return False
+    value = _aware(value)
+    return ("$gte" not in created or value >= created["$gte"]) and (
+        "$lte" not in created or value <= created["$lte"]
+    )
+
+
+def _path_values(row: dict[str, Any], path: str) -> list[Any]:
+    """The values a dotted path reaches, descending one array level like Mongo."""
+    head, _, rest = path.partition(".")
+    value = row.get(head)
+    if not rest:
+        return [value]
+    items = value if isinstance(value, list) else [value]
+    return [item.get(rest) for item in items if isinstance(item, dict)]
+
+
+def _text_matches(values: list[Any], pattern: re.Pattern[str]) -> bool:
+    """``$regex`` on each value: a string, or an array with a matching string."""
+    for value in values:
+        candidates = value if isinstance(value, list) else [value]
+        if any(isinstance(c, str) and pattern.search(c) for c in candidates):
+            return True
+    return False
+
+
+def _python_sort_key(value: Any, kind: type) -> tuple[int, Any] | None:
+    """A key ordering like Mongo's sort (missing/null first, then the type),
+    or None when the value's type needs the database's own ordering."""
+    if value is None:
+        return (0, 0)
+    if isinstance(value, kind):
+        return (1, _aware(value) if isinstance(value, datetime) else value)
+    return None
+
+
+async def _owned_matches(
+    user_id: PydanticObjectId, plan: _SearchPlan, sort_key: str
+) -> list[tuple[Any, PydanticObjectId]]:
+    """``(sort value, _id)`` of the user's meetings that match ``plan``."""
+    collection = Meeting.get_pymongo_collection()
+    projection = plan.projection(sort_key)
+    found: dict[Any, Any] = {}
+    for number, branch in enumerate(Meeting.ownership_branches(user_id, plan.created or None)):
+        # Only the owner branch (the first) has the date range in its query.
+        check_created = number > 0
+        cursor = collection.find(branch, projection=projection, batch_size=SEARCH_BATCH_SIZE)
+        async for row in cursor:
+            if row["_id"] not in found and plan.matches(row, check_created=check_created):
+                found[row["_id"]] = row.get(sort_key)
+    return [(value, oid) for oid, value in found.items()]
+
+
 async def search_meetings(user: User, body: dict[str, Any]) -> dict[str, Any]:
     """M4. Without ``page``/``limit``/``sort`` the answer is the original's
-    (every match, newest first). With them: one page, plus ``pagination``."""
-    conditions = build_search_filter(body)
+    (every match, newest first). With them: one page, plus ``pagination``.
+
+    How (B2 of issue 8): one ``$and[$or(ownership), $regex…]`` query was a
+    collection scan on SecantusDB — its planner scans for a top-level
+    ``$or``/``$and`` and drops the indexes once a ``$regex`` is in the filter.
+    Instead: each ownership branch (:meth:`Meeting.ownership_branches`) is its
+    own index-bounded query carrying the ``createdAt`` range, projecting only
+    the fields the filters and the sort need, streamed in batches; the text
+    filters and flags are applied here with the same semantics; ids are
+    deduped, sorted and paged; then only the page's documents are fetched by
+    ``_id``. On MongoDB the same queries ride the same indexes.
+    """
+    plan = _search_plan(body)
     sort_value = body.get("sort")
     sort = "-createdAt"
     if sort_value is not None:
@@ -805,13 +980,30 @@ async def search_meetings(user: User, body: dict[str, Any]) -> dict[str, Any]:
                 f"sort must be one of: {', '.join(sorted(SORT_KEYS))} (prefix - for descending)"
             )
         sort = sort_value
-    query = Meeting.owned_by(_uid(user), *conditions).sort(sort)
+    paged = "page" in body or "limit" in body
+    page = _positive_int(body, "page", 1, 1_000_000) if paged else 1
+    limit = _positive_int(body, "limit", 20, MAX_PAGE_SIZE) if paged else 0
+    sort_key, descending = sort.lstrip("-"), sort.startswith("-")
+    matched = await _owned_matches(_uid(user), plan, sort_key)
+    total = len(matched)
+    start = (page - 1) * limit
+    kind = datetime if sort_key in ("createdAt", "updatedAt") else str
+    keyed = [(_python_sort_key(value, kind), oid) for value, oid in matched]
+    if all(key is not None for key, _oid in keyed):
+        keyed.sort(key=lambda item: item[0], reverse=descending)  # type: ignore[arg-type,return-value]
+        ids = [oid for _key, oid in keyed]
+        if paged:
+            ids = ids[start : start + limit]
+        by_id = {m.id: m for m in await Meeting.find({"_id": {"$in": ids}}).to_list()}
+        meetings = [by_id[oid] for oid in ids if oid in by_id]
+    else:
+        # Mixed types in the sort field: let the database order them.
+        query = Meeting.find({"_id": {"$in": [oid for _value, oid in matched]}}).sort(sort)
+        if paged:
+            query = query.skip(start).limit(limit)
+        meetings = await query.to_list()
     result: dict[str, Any] = {"success": True}
-    if "page" in body or "limit" in body:
-        page = _positive_int(body, "page", 1, 1_000_000)
-        limit = _positive_int(body, "limit", 20, MAX_PAGE_SIZE)
-        total = await Meeting.owned_by(_uid(user), *conditions).count()
-        meetings = await query.skip((page - 1) * limit).limit(limit).to_list()
+    if paged:
         result["pagination"] = {
             "page": page,
             "limit": limit,
@@ -819,7 +1011,6 @@ async def search_meetings(user: User, body: dict[str, Any]) -> dict[str, Any]:
             "pages": (total + limit - 1) // limit,
         }
     else:
-        meetings = await query.to_list()
         total = len(meetings)
     result.update(
         {
