@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -53,9 +52,10 @@ DEFAULT_BLOCK_BYTES = 1024 * 1024
 # nothing and every metadata field keeps its ordinary ``str``.
 DEFAULT_MIN_CHARS = 64 * 1024
 
-_QUOTE = 0x22
 _BACKSLASH = 0x5C
-_CONTROL = re.compile(rb"[\x00-\x1f]")
+# Maps every byte that makes a string "not plain" (control characters and
+# non-ASCII) to a backslash, so one translate plus one memchr checks a block.
+_NOT_PLAIN = bytes(_BACKSLASH if byte < 0x20 or byte >= 0x80 else byte for byte in range(256))
 
 JsonPath = tuple[str | int, ...]
 
@@ -96,6 +96,14 @@ class SpooledText:
         return f"SpooledText({len(self)} chars)"
 
 
+def _backslashes_before(block: bytes, start: int, stop: int) -> int:
+    """Length of the run of backslashes ending at ``stop`` (not before ``start``)."""
+    if stop <= start or block[stop - 1] != _BACKSLASH:
+        return 0  # the common case, without copying anything
+    segment = block[start:stop]
+    return len(segment) - len(segment.rstrip(b"\\"))
+
+
 def _find_strings(fd: int, size: int, min_chars: int, block_bytes: int) -> list[tuple[int, int]]:
     """Byte ranges (inside the quotes) of string literals of at least ``min_chars``."""
     spans: list[tuple[int, int]] = []
@@ -119,13 +127,11 @@ def _find_strings(fd: int, size: int, min_chars: int, block_bytes: int) -> list[
                 index = quote + 1
                 continue
             if quote < 0:
-                tail = block[index:]
-                run = len(tail) - len(tail.rstrip(b"\\"))
-                carried_backslashes = run + carried_backslashes if run == len(tail) else run
+                run = _backslashes_before(block, index, length)
+                carried_backslashes = run + carried_backslashes if run == length - index else run
                 break
-            segment = block[index:quote]
-            run = len(segment) - len(segment.rstrip(b"\\"))
-            if run == len(segment):
+            run = _backslashes_before(block, index, quote)
+            if run == quote - index:
                 run += carried_backslashes
             carried_backslashes = 0
             index = quote + 1
@@ -145,7 +151,7 @@ def _is_plain(fd: int, start: int, stop: int, block_bytes: int) -> bool:
     position = start
     while position < stop:
         block = read_range(fd, position, min(stop, position + block_bytes))
-        if not block.isascii() or _BACKSLASH in block or _CONTROL.search(block):
+        if _BACKSLASH in block.translate(_NOT_PLAIN):
             return False
         position += len(block)
     return True
