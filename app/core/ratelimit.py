@@ -1,4 +1,4 @@
-"""Fixed-window rate limits shared by every worker: Redis when configured,
+"""Windowed rate limits shared by every worker: Redis when configured,
 MongoDB otherwise (a TTL-indexed counter collection).
 
 Failure policy: if the backing store is unreachable the limiter *fails open*
@@ -9,12 +9,13 @@ degraded cache into a full outage. Documented in the README.
 
 from __future__ import annotations
 
-import time
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
@@ -33,32 +34,57 @@ class Limit:
 
 
 class CounterStore(Protocol):
-    async def incr(self, key: str, window_seconds: int) -> int: ...
+    async def incr(self, key: str, window_seconds: int) -> tuple[int, float]:
+        """Count one hit; return the count in the current window and the seconds
+        until that window ends. A window starts at a key's first hit (not at a
+        clock boundary), so a burst can never straddle two fresh windows."""
+        ...
 
 
 class RedisCounterStore:
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
 
-    async def incr(self, key: str, window_seconds: int) -> int:
+    async def incr(self, key: str, window_seconds: int) -> tuple[int, float]:
         pipe = self._redis.pipeline(transaction=True)
         pipe.incr(key)
         pipe.expire(key, window_seconds, nx=True)
-        count, _ = await pipe.execute()
-        return int(count)
+        pipe.pttl(key)
+        count, _, ttl_ms = await pipe.execute()
+        return int(count), max(float(ttl_ms), 0.0) / 1000
 
 
 class MongoCounterStore:
-    async def incr(self, key: str, window_seconds: int) -> int:
+    async def incr(self, key: str, window_seconds: int) -> tuple[int, float]:
         collection = RateLimitCounter.get_pymongo_collection()
-        expires = datetime.now(UTC) + timedelta(seconds=window_seconds)
-        doc = await collection.find_one_and_update(
-            {"_id": key},
-            {"$inc": {"hits": 1}, "$setOnInsert": {"expiresAt": expires}},
-            upsert=True,
-            return_document=ReturnDocument.AFTER,
-        )
-        return int(doc["hits"]) if doc else 1
+        for _ in range(3):
+            now = datetime.now(UTC)
+            # Count inside a live window...
+            doc = await collection.find_one_and_update(
+                {"_id": key, "expiresAt": {"$gt": now}},
+                {"$inc": {"hits": 1}},
+                return_document=ReturnDocument.AFTER,
+            )
+            if doc is None:
+                # ...or start a new one. The TTL monitor deletes expired counters
+                # only about once a minute, so an expired one is reset in place.
+                fresh = {"hits": 1, "expiresAt": now + timedelta(seconds=window_seconds)}
+                doc = await collection.find_one_and_update(
+                    {"_id": key, "expiresAt": {"$lte": now}},
+                    {"$set": fresh},
+                    return_document=ReturnDocument.AFTER,
+                )
+                if doc is None:
+                    try:
+                        await collection.insert_one({"_id": key, **fresh})
+                    except DuplicateKeyError:
+                        continue  # another request created it first: count in it
+                    doc = {"_id": key, **fresh}
+            expires = doc["expiresAt"]
+            if expires.tzinfo is None:
+                expires = expires.replace(tzinfo=UTC)
+            return int(doc["hits"]), max((expires - now).total_seconds(), 0.0)
+        raise RuntimeError("rate-limit counter kept changing under this request")
 
 
 class RateLimiter:
@@ -67,15 +93,13 @@ class RateLimiter:
 
     async def hit(self, limit: Limit, key: str) -> int:
         """Count one event for ``key``; raise 429 once the window's limit is passed."""
-        window = int(time.time()) // limit.window_seconds
-        counter_key = f"rl:{limit.bucket}:{key}:{window}"
+        counter_key = f"rl:{limit.bucket}:{key}"
         try:
-            count = await self._store.incr(counter_key, limit.window_seconds)
+            count, remaining = await self._store.incr(counter_key, limit.window_seconds)
         except (RedisError, OSError) as exc:
             log.warning("ratelimit.store_unavailable", bucket=limit.bucket, error=str(exc))
             return 0
         if count > limit.limit:
-            retry_after = limit.window_seconds - int(time.time()) % limit.window_seconds
             log.warning("ratelimit.exceeded", bucket=limit.bucket, key=key, count=count)
-            raise TooManyRequests(retry_after=max(retry_after, 1))
+            raise TooManyRequests(retry_after=max(math.ceil(remaining), 1))
         return count
