@@ -8,6 +8,7 @@ import time.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
@@ -25,6 +26,7 @@ from app.core.db import connect
 from app.core.embedded_mongo import EmbeddedMongo
 from app.core.locks import LeaseLock, MongoLeaseLock, RedisLeaseLock
 from app.core.logging import configure_logging, get_logger
+from app.core.memory import IdleReclaimer, limit_arenas
 from app.core.ratelimit import MongoCounterStore, RateLimiter, RedisCounterStore
 from app.services.context import AppContext
 from app.services.mail import MailService
@@ -39,6 +41,8 @@ log = get_logger(__name__)
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings)
+    # Before the first worker thread exists: fewer malloc arenas, less idle RSS.
+    limit_arenas()
     sio = build_socket_server(settings)
 
     @contextlib.asynccontextmanager
@@ -84,6 +88,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             attach(sio, ctx)
             stack.push_async_callback(detach, sio)
 
+            if settings.MEMORY_TRIM_INTERVAL > 0:
+                reclaimer: IdleReclaimer = app.state.reclaimer
+                task = asyncio.create_task(reclaimer.run(settings.MEMORY_TRIM_INTERVAL))
+                stack.callback(task.cancel)
+
             if settings.SCHEDULER_ENABLED:
                 scheduler = build_scheduler(ctx)
                 scheduler.start()
@@ -107,6 +116,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.sio = sio
+    # Sees HTTP and Socket.IO traffic once create_asgi_app puts it outermost;
+    # with the bare FastAPI app (tests) it only trims, never collects.
+    app.state.reclaimer = IdleReclaimer(app)
     install_error_handlers(app)
     install_middleware(app, settings)
     include_routers(app)
@@ -114,10 +126,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
-def create_asgi_app(settings: Settings | None = None) -> socketio.ASGIApp:
-    """The FastAPI app with Socket.IO in front of it at ``/socket.io``."""
+def create_asgi_app(settings: Settings | None = None) -> IdleReclaimer:
+    """The FastAPI app with Socket.IO in front of it at ``/socket.io``, inside
+    the memory reclaimer's activity tracking."""
     api = create_app(settings)
-    return socketio.ASGIApp(api.state.sio, other_asgi_app=api, socketio_path="socket.io")
+    reclaimer: IdleReclaimer = api.state.reclaimer
+    reclaimer.app = socketio.ASGIApp(api.state.sio, other_asgi_app=api, socketio_path="socket.io")
+    return reclaimer
 
 
 app = create_asgi_app()

@@ -33,6 +33,7 @@ from fastapi import HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from app.core.memory import trim
 from app.services.json_media import JsonPath, load_json_file
 
 M = TypeVar("M", bound=BaseModel)
@@ -184,6 +185,10 @@ def spooled_json_body(
             yield SpooledBody(value)
         finally:
             await spool.close()
+            if spool.size > SPOOL_MEMORY_BYTES:
+                # Decoded media buffers were just freed: return them to the OS
+                # now rather than at the next periodic trim.
+                await asyncio.to_thread(trim)
 
     return dependency
 

@@ -158,6 +158,9 @@ class Settings(BaseSettings):
     # --- redis / jobs -----------------------------------------------------
     REDIS_URL: str = ""
     SCHEDULER_ENABLED: bool = True
+    MEMORY_TRIM_INTERVAL: float = Field(
+        2.0, description="s between malloc_trim calls that return freed heap to the OS; 0 = off"
+    )
     TRASH_RETENTION_DAYS: int = 10
     UPLOAD_SESSION_TTL_HOURS: int = 24  # staged share-code uploads (U1-U4)
     PURGE_INTERVAL_SECONDS: int = 60
