@@ -215,14 +215,21 @@ def _sidecar(path: Path) -> Path:
 
 
 class _S3Writer(ObjectWriter):
-    """Buffers up to one part; the first full part turns the object into a multipart upload."""
+    """Buffers up to one part; the first full part turns the object into a multipart upload.
+
+    The buffer is a list of the written chunks, joined once per part (or once
+    for a single PUT): each byte is copied once on its way to botocore, instead
+    of being appended to a bytearray (with its reallocations), sliced out and
+    copied again into ``bytes``.
+    """
 
     def __init__(self, storage: S3Storage, key: str, extra: dict[str, Any]) -> None:
         self._s3 = storage
         self._key = key
         self._extra = extra
         self._part_size = storage.settings.S3_PART_SIZE
-        self._buffer = bytearray()
+        self._chunks: list[bytes] = []
+        self._buffered = 0
         self._upload_id: str | None = None
         self._parts: list[dict[str, Any]] = []
         self._tasks: list[asyncio.Task[None]] = []
@@ -230,12 +237,31 @@ class _S3Writer(ObjectWriter):
         self.size = 0
 
     async def write(self, chunk: bytes) -> None:
-        self._buffer += chunk
+        if not chunk:
+            return
+        self._chunks.append(bytes(chunk))
+        self._buffered += len(chunk)
         self.size += len(chunk)
-        while len(self._buffer) >= self._part_size:
-            part = bytes(self._buffer[: self._part_size])
-            del self._buffer[: self._part_size]
-            await self._send_part(part)
+        while self._buffered >= self._part_size:
+            await self._send_part(self._take(self._part_size))
+
+    def _take(self, count: int) -> bytes:
+        """The first ``count`` buffered bytes as one ``bytes``; the rest stays."""
+        if count == 0:
+            return b""
+        taken: list[bytes] = []
+        needed = count
+        while needed:
+            head = self._chunks[0]
+            if len(head) <= needed:
+                taken.append(self._chunks.pop(0))
+                needed -= len(head)
+            else:
+                taken.append(head[:needed])
+                self._chunks[0] = head[needed:]
+                needed = 0
+        self._buffered -= count
+        return taken[0] if len(taken) == 1 else b"".join(taken)
 
     async def _send_part(self, data: bytes) -> None:
         if self._upload_id is None:
@@ -273,12 +299,14 @@ class _S3Writer(ObjectWriter):
     async def commit(self) -> None:
         if self._upload_id is None:
             await self._s3.client.put_object(
-                Bucket=self._s3.bucket, Key=self._key, Body=bytes(self._buffer), **self._extra
+                Bucket=self._s3.bucket,
+                Key=self._key,
+                Body=self._take(self._buffered),
+                **self._extra,
             )
             return
-        if self._buffer:
-            await self._send_part(bytes(self._buffer))
-            self._buffer.clear()
+        if self._buffered:
+            await self._send_part(self._take(self._buffered))
         await asyncio.gather(*self._tasks)
         await self._s3.client.complete_multipart_upload(
             Bucket=self._s3.bucket,
@@ -291,7 +319,8 @@ class _S3Writer(ObjectWriter):
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        self._buffer.clear()
+        self._chunks.clear()
+        self._buffered = 0
         if self._upload_id is not None:
             try:
                 await self._s3.client.abort_multipart_upload(

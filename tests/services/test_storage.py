@@ -91,6 +91,20 @@ async def test_exactly_one_part_stays_a_single_put(s3_storage: S3Storage, s3: An
     assert head["ContentLength"] == 5 * MiB - 1
 
 
+async def test_empty_and_many_small_chunks_keep_their_bytes(s3_storage: S3Storage, s3: Any) -> None:
+    async with s3_storage.writer("p/empty.bin", "application/octet-stream"):
+        pass
+    assert s3.head_object(Bucket=s3_storage.bucket, Key="p/empty.bin")["ContentLength"] == 0
+    chunks = [os.urandom(1_300_007) for _ in range(8)] + [os.urandom(700_001)]
+    async with s3_storage.writer("p/odd.webm", "video/webm") as out:
+        for chunk in chunks:
+            await out.write(chunk)
+    body = s3.get_object(Bucket=s3_storage.bucket, Key="p/odd.webm")["Body"].read()
+    assert body == b"".join(chunks)
+    head = s3.head_object(Bucket=s3_storage.bucket, Key="p/odd.webm")
+    assert head["ETag"].strip('"').endswith("-3")  # 5 MiB, 5 MiB, remainder
+
+
 async def test_larger_object_is_multipart_in_order(s3_storage: S3Storage, s3: Any) -> None:
     chunks = [os.urandom(size) for size in (3 * MiB, 4 * MiB, 1, 6 * MiB + 17)]
     async with s3_storage.writer("p/big.webm", "video/webm") as out:
