@@ -36,6 +36,8 @@ import secrets
 import time
 from dataclasses import dataclass
 
+import pybase64
+
 from app.core.errors import BadRequest, PayloadTooLarge
 from app.core.logging import get_logger
 from app.services.json_media import SpooledText
@@ -214,8 +216,11 @@ def media_key(prefix: str, *segments: str, index: int, ext: str) -> str:
 
 
 def _decode_chunk(text: str | bytes) -> bytes:
+    # pybase64's SIMD decoder is ~40x faster than binascii here (it was a third
+    # of the create route's CPU) and at least as strict: alphabet, padding and
+    # length are all validated.
     try:
-        return binascii.a2b_base64(text, strict_mode=True)
+        return pybase64.b64decode(text, validate=True)
     except (binascii.Error, ValueError) as exc:
         raise BadRequest("Invalid base64 file data") from exc
 
