@@ -13,15 +13,16 @@ RSS forever. Two measures, both no-ops where glibc is absent (musl, macOS):
 * :func:`trim`: ``malloc_trim(0)`` returns free pages at the top of every heap
   and ``madvise``-releases free pages inside them. The app calls it after a
   request that handled large media and from :class:`IdleReclaimer` every
-  ``MEMORY_TRIM_INTERVAL`` seconds; it runs in a thread (ctypes releases the GIL).
+  ``MEMORY_TRIM_INTERVAL`` seconds while the server is idle; it runs in a
+  thread (ctypes releases the GIL).
 
 Connections (websockets, HTTP protocol objects) sit in reference cycles, so
 their memory is only freed by a full ``gc.collect()``, which the interpreter
 may not run for a long time once traffic stops. A full collection blocks the
 loop for tens of milliseconds on a large heap, so :class:`IdleReclaimer` runs
 it only when the server is idle: something happened since the last collection
-(a request or a connection started or ended), no API request is in flight and
-nothing started or ended for a second; and once more after 15 idle seconds.
+(a request, a connection, a message on an open socket), no API request is in
+flight and nothing happened for a second; and once more after 15 idle seconds.
 """
 
 from __future__ import annotations
@@ -123,6 +124,10 @@ class IdleReclaimer:
         self.last_activity = self.clock()
         if counted:
             self.in_flight += 1
+        else:
+            # Signaling traffic on an open socket is activity too: a collection
+            # or trim in the middle of a call would stall relays by tens of ms.
+            receive = self._noting_activity(receive)
         try:
             await self.app(scope, receive, send)
         finally:
@@ -130,19 +135,28 @@ class IdleReclaimer:
                 self.in_flight -= 1
             self.last_activity = self.clock()
 
+    def _noting_activity(self, receive: Receive) -> Receive:
+        async def receive_and_note() -> MutableMapping[str, Any]:
+            message = await receive()
+            self.last_activity = self.clock()
+            return message
+
+        return receive_and_note
+
     def idle_for(self, seconds: float) -> bool:
         return self.in_flight == 0 and self.clock() - self.last_activity >= seconds
 
     async def run(self, interval: float) -> None:
-        """``malloc_trim`` every ``interval`` seconds; a full ``gc.collect()``
-        (then a trim) once the server has been idle for a second after
-        activity, and once more after 15 idle seconds. Runs until cancelled."""
+        """While the server is idle: ``malloc_trim`` every ``interval`` seconds,
+        a full ``gc.collect()`` (then a trim) a second after activity stopped,
+        and once more after 15 idle seconds. Never under traffic: both hold
+        locks the request path needs. Runs until cancelled."""
         step = min(interval, _IDLE_CHECK_SECONDS)
         since_trim = 0.0
         while True:
             await asyncio.sleep(step)
             since_trim += step
-            if self.collect_if_idle() or since_trim >= interval:
+            if self.collect_if_idle() or (since_trim >= interval and self.idle_for(_IDLE_SECONDS)):
                 since_trim = 0.0
                 await asyncio.to_thread(trim)
 

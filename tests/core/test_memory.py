@@ -80,3 +80,30 @@ def test_collects_only_when_idle_after_activity_then_once_more_later() -> None:
     clock.now += 60
     assert reclaimer.collect_if_idle() is False
     assert reclaimer.collections == 2
+
+
+async def test_messages_on_an_open_socket_keep_the_server_busy() -> None:
+    """A call in progress (websocket frames, no new connections) must not be
+    mistaken for idleness: a collection would stall its relays."""
+    clock = Clock()
+    frames = [{"type": "websocket.receive", "text": '42["offer"]'}] * 3
+    seen: list[float] = []
+
+    async def socket_app(scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
+        for _ in frames:
+            clock.now += 5
+            await receive()
+            seen.append(reclaimer.last_activity)
+
+    async def receive() -> MutableMapping[str, Any]:
+        return frames[0]
+
+    async def send(message: MutableMapping[str, Any]) -> None:
+        return None
+
+    reclaimer = IdleReclaimer(socket_app, clock=clock)
+    start = clock.now
+    await reclaimer({"type": "websocket", "path": "/socket.io/"}, receive, send)
+    assert seen == [start + 5, start + 10, start + 15]
+    clock.now += 0.5
+    assert reclaimer.idle_for(1.0) is False
