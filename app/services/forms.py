@@ -470,6 +470,25 @@ def _filter_value(value: str | None, allowed: tuple[str, ...], field: str) -> st
     return value
 
 
+def _lead_query(
+    status: str | None,
+    statuses: tuple[str, ...],
+    priority: str | None,
+    search: str | None,
+    search_fields: tuple[str, ...],
+) -> dict[str, Any]:
+    """The admin lists' filter: status and priority (``all`` = any), and a literal,
+    case-insensitive search over ``search_fields``."""
+    query: dict[str, Any] = {}
+    if (value := _filter_value(status, statuses, "status")) is not None:
+        query["status"] = value
+    if (value := _filter_value(priority, LEAD_PRIORITIES, "priority")) is not None:
+        query["priority"] = value
+    if (pattern := escape_search(search)) is not None:
+        query["$or"] = [{field: {"$regex": pattern, "$options": "i"}} for field in search_fields]
+    return query
+
+
 async def list_callback_requests(
     *,
     page: int | None,
@@ -479,15 +498,7 @@ async def list_callback_requests(
     search: str | None,
 ) -> dict[str, Any]:
     paging = page_of(page, limit, 10)
-    query: dict[str, Any] = {}
-    if (value := _filter_value(status, CALLBACK_STATUSES, "status")) is not None:
-        query["status"] = value
-    if (value := _filter_value(priority, LEAD_PRIORITIES, "priority")) is not None:
-        query["priority"] = value
-    if (pattern := escape_search(search)) is not None:
-        query["$or"] = [
-            {field: {"$regex": pattern, "$options": "i"}} for field in ("name", "email", "phone")
-        ]
+    query = _lead_query(status, CALLBACK_STATUSES, priority, search, ("name", "email", "phone"))
     total = await CallbackRequest.find(query).count()
     rows = (
         await CallbackRequest.find(query)
@@ -674,15 +685,7 @@ async def list_demo_meetings(
     date_to: str | None,
 ) -> dict[str, Any]:
     paging = page_of(page, limit, 10)
-    query: dict[str, Any] = {}
-    if (value := _filter_value(status, DEMO_STATUSES, "status")) is not None:
-        query["status"] = value
-    if (value := _filter_value(priority, LEAD_PRIORITIES, "priority")) is not None:
-        query["priority"] = value
-    if (pattern := escape_search(search)) is not None:
-        query["$or"] = [
-            {field: {"$regex": pattern, "$options": "i"}} for field in ("name", "email", "company")
-        ]
+    query = _lead_query(status, DEMO_STATUSES, priority, search, ("name", "email", "company"))
     window: dict[str, datetime] = {}
     for key, raw in (("$gte", date_from), ("$lte", date_to)):
         if raw:
