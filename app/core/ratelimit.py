@@ -21,6 +21,7 @@ from redis.exceptions import RedisError
 
 from app.core.errors import TooManyRequests
 from app.core.logging import get_logger
+from app.models.base import as_utc
 from app.models.system import RateLimitCounter
 
 log = get_logger(__name__)
@@ -80,10 +81,8 @@ class MongoCounterStore:
                     except DuplicateKeyError:
                         continue  # another request created it first: count in it
                     doc = {"_id": key, **fresh}
-            expires = doc["expiresAt"]
-            if expires.tzinfo is None:
-                expires = expires.replace(tzinfo=UTC)
-            return int(doc["hits"]), max((expires - now).total_seconds(), 0.0)
+            remaining = (as_utc(doc["expiresAt"]) - now).total_seconds()
+            return int(doc["hits"]), max(remaining, 0.0)
         raise RuntimeError("rate-limit counter kept changing under this request")
 
 

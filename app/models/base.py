@@ -23,6 +23,12 @@ from beanie import (
 from pydantic import BaseModel, ConfigDict, Field
 
 
+def as_utc(value: datetime) -> datetime:
+    """MongoDB hands back naive UTC datetimes (the client runs with
+    ``tz_aware=False``); make them comparable with ``utcnow()``."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
 def utcnow() -> datetime:
     """Now in UTC, truncated to milliseconds like MongoDB stores it."""
     now = datetime.now(UTC)

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import jwt
@@ -56,7 +56,7 @@ from app.core.security import (
     verify_password,
     verify_signed_value,
 )
-from app.models.base import utcnow
+from app.models.base import as_utc, utcnow
 from app.models.user import SELF_REGISTRATION_ROLES, Role, User
 from app.services.chat import delete_all_for_user as delete_all_chats_for_user
 from app.services.context import AppContext
@@ -107,11 +107,6 @@ def normalise_email(value: str | None) -> str:
 
 def is_valid_email(email: str) -> bool:
     return len(email) <= MAX_EMAIL_LENGTH and bool(_EMAIL_RE.match(email))
-
-
-def as_utc(value: datetime) -> datetime:
-    """MongoDB hands back naive UTC datetimes; make them comparable with ``utcnow()``."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 def issue_token(settings: Settings, user: User) -> str:

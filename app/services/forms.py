@@ -30,7 +30,7 @@ from app.core.errors import BadRequest, Forbidden, NotFound
 from app.core.jsonenc import iso
 from app.core.logging import get_logger
 from app.core.ratelimit import Limit
-from app.models.base import dump, utcnow
+from app.models.base import as_utc, dump, utcnow
 from app.models.forms import (
     CALLBACK_STATUSES,
     DEMO_STATUSES,
@@ -107,14 +107,9 @@ def parse_client_date(value: Any) -> datetime | None:
     return parsed.astimezone(UTC)
 
 
-def as_aware(value: datetime) -> datetime:
-    """MongoDB hands back naive UTC datetimes; compare them as aware ones."""
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
 def iso_utc(moment: datetime) -> str:
     """``2025-08-27T10:11:12.345Z``, the way JavaScript's ``toISOString`` writes it."""
-    return iso(as_aware(moment))
+    return iso(as_utc(moment))
 
 
 def clean_line(value: Any, limit: int = MAX_LINE) -> str:

@@ -33,7 +33,7 @@ from pymongo.errors import DuplicateKeyError
 
 from app.core.errors import AppError, BadRequest, NotFound, PayloadTooLarge
 from app.core.logging import get_logger
-from app.models.base import dump, utcnow
+from app.models.base import as_utc, dump, utcnow
 from app.models.meeting import AccessEntry, Meeting, Recording, Screenshot, WorkDetail
 from app.models.user import User
 from app.services.context import AppContext
@@ -686,7 +686,7 @@ async def _list_owned(user_id: PydanticObjectId, conditions: list[dict[str, Any]
                 continue
             found[meeting.id] = meeting
     meetings = list(found.values())
-    meetings.sort(key=lambda m: _aware(m.createdAt), reverse=True)
+    meetings.sort(key=lambda m: as_utc(m.createdAt), reverse=True)
     return meetings
 
 
@@ -895,17 +895,13 @@ def _equals_true(value: Any) -> bool:
     return value is True or (isinstance(value, list) and any(v is True for v in value))
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def _in_range(value: Any, created: dict[str, datetime]) -> bool:
     """``{createdAt: {$gte, $lte}}`` for the stored type (always a date)."""
     if not created:
         return True
     if not isinstance(value, datetime):
         return False
-    value = _aware(value)
+    value = as_utc(value)
     return ("$gte" not in created or value >= created["$gte"]) and (
         "$lte" not in created or value <= created["$lte"]
     )
@@ -936,7 +932,7 @@ def _python_sort_key(value: Any, kind: type) -> tuple[int, Any] | None:
     if value is None:
         return (0, 0)
     if isinstance(value, kind):
-        return (1, _aware(value) if isinstance(value, datetime) else value)
+        return (1, as_utc(value) if isinstance(value, datetime) else value)
     return None
 
 

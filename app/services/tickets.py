@@ -44,7 +44,7 @@ from pydantic import BaseModel, ConfigDict
 
 from app.core.errors import AppError, BadRequest, NotFound
 from app.core.logging import get_logger
-from app.models.base import dump, utcnow
+from app.models.base import as_utc, dump, utcnow
 from app.models.tickets import (
     TICKET_CATEGORIES,
     TICKET_PRIORITIES,
@@ -57,7 +57,6 @@ from app.models.user import Role, User
 from app.services.context import AppContext
 from app.services.forms import (
     INVALID_ID,
-    as_aware,
     clean_line,
     clean_text,
     iso_utc,
@@ -901,7 +900,7 @@ async def export_tickets(
                 _csv_cell(row["category"]),
                 _csv_cell(row["priority"]),
                 _csv_cell(row["status"]),
-                iso_utc(as_aware(row["createdAt"])),
+                iso_utc(as_utc(row["createdAt"])),
                 _csv_cell(_name(row.get("userId"), "email")),
                 _csv_cell(_name(row.get("assignedTo"), "email")),
                 _csv_cell(_name(row.get("companyId"), "name")),

@@ -56,7 +56,7 @@ from app.core.errors import (
 from app.core.jsonenc import iso
 from app.core.logging import get_logger
 from app.core.ratelimit import Limit
-from app.models.base import dump, utcnow
+from app.models.base import as_utc, dump, utcnow
 from app.models.upload import (
     SESSION_ACTIVE,
     SESSION_COMPLETED,
@@ -196,11 +196,6 @@ class UploadSearch(BaseModel):
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _aware(value: datetime) -> datetime:
-    # The client runs with tz_aware=False: stored dates come back naive UTC.
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def _object_id(value: str) -> PydanticObjectId:
@@ -367,7 +362,7 @@ async def _live_session(session_id: str, now: datetime) -> UploadSession:
         session is None
         or session.status != SESSION_ACTIVE
         or session.uploadId is not None
-        or _aware(session.expiresAt) <= now
+        or as_utc(session.expiresAt) <= now
     ):
         raise NotFound(SESSION_NOT_FOUND)
     return session
@@ -507,7 +502,7 @@ async def complete_session(
     if session is None:
         raise NotFound(SESSION_NOT_FOUND)
     if session.uploadId is None:
-        if session.status != SESSION_ACTIVE or _aware(session.expiresAt) <= now:
+        if session.status != SESSION_ACTIVE or as_utc(session.expiresAt) <= now:
             raise NotFound(SESSION_NOT_FOUND)
         already = await _has_uploads(session.email)
         claimed = await collection.find_one_and_update(
@@ -732,7 +727,7 @@ async def mark_sent(ctx: AppContext, code: str, ip: str, *, now: datetime | None
         ACCESSED_SUBJECT,
         first_name=upload.first_name or "",
         access_code=upload.accessCode,
-        accessed_at=_aware(now).strftime("%d %B %Y, %H:%M UTC"),
+        accessed_at=as_utc(now).strftime("%d %B %Y, %H:%M UTC"),
     )
     try:
         await ctx.mail.send(upload.email, mail)
@@ -884,7 +879,7 @@ def _parse_day(value: str | None) -> datetime | None:
         parsed = datetime.fromisoformat(text)
     except ValueError:
         return None
-    return _aware(parsed).astimezone(UTC)
+    return as_utc(parsed).astimezone(UTC)
 
 
 async def search_uploads(user: User, data: UploadSearch) -> list[Upload]:
@@ -950,7 +945,7 @@ async def sweep_expired_sessions(ctx: AppContext, now: datetime) -> int:
                 result = await collection.delete_one({"_id": session.id})
                 removed += result.deleted_count
                 continue
-            if _aware(session.expiresAt) > now - SESSION_SWEEP_GRACE:
+            if as_utc(session.expiresAt) > now - SESSION_SWEEP_GRACE:
                 continue  # a complete claimed it and may still be inserting
         taken = await collection.find_one_and_delete(
             {"_id": session.id, "status": SESSION_ACTIVE, "uploadId": session.uploadId}

@@ -28,7 +28,7 @@ from bson.errors import InvalidId
 
 from app.core.errors import BadRequest, Forbidden, NotFound
 from app.core.logging import get_logger
-from app.models.base import utcnow
+from app.models.base import as_utc, utcnow
 from app.models.meeting import Meeting
 from app.models.upload import Upload
 from app.models.user import (
@@ -39,7 +39,7 @@ from app.models.user import (
     UserStatus,
     email_pattern,
 )
-from app.services.accounts import as_utc, erase_user_leftovers, is_valid_email, normalise_email
+from app.services.accounts import erase_user_leftovers, is_valid_email, normalise_email
 from app.services.context import AppContext
 
 log = get_logger(__name__)
